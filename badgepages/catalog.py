@@ -1,0 +1,393 @@
+"""The linked catalog of badges, recipients and awards, and the checks across files."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+from badgepages.config import SiteConfig, load_config
+from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
+from badgepages.identity import normalize_email
+from badgepages.models import (
+    AwardSource,
+    BadgeSource,
+    RecipientSource,
+    TextSource,
+    did_you_mean,
+    validate_document,
+)
+from badgepages.sources import Loc, YamlDocument, read_yaml
+from badgepages.text import Localized, localize
+
+BADGES_DIR = "badges"
+RECIPIENTS_DIR = "recipients"
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+Status = Literal["valid", "expired", "revoked"]
+ImageKind = Literal["svg", "png"]
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A skill a badge aligns with (OB 2.0 AlignmentObject, OB 3.0 Alignment)."""
+
+    name: Localized
+    url: str
+    framework: str | None
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A kind of badge; its slug (the file stem) is permanent."""
+
+    slug: str
+    name: Localized
+    description: Localized
+    criteria: Localized
+    image: Path
+    image_kind: ImageKind
+    tags: tuple[str, ...]
+    skills: tuple[Skill, ...]
+    valid_for: str | None
+    version: str | None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person who earned badges; ``public`` is their consent to be named."""
+
+    slug: str
+    name: str
+    email: str
+    public: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A link to work behind an award."""
+
+    url: str
+    narrative: Localized | None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """When and why an award was withdrawn."""
+
+    on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Award:
+    """One badge earned by one recipient; its id is permanent."""
+
+    id: str
+    badge: Badge
+    recipient: Recipient
+    issued_on: date
+    expires: date | None
+    narrative: Localized | None
+    evidence: tuple[Evidence, ...]
+    revocation: Revocation | None
+
+    def status(self, on: date) -> Status:
+        """Return the award's status on a given day."""
+        if self.revocation is not None:
+            return "revoked"
+        if self.expires is not None and self.expires <= on:
+            return "expired"
+        return "valid"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything the site is built from, validated and linked."""
+
+    config: SiteConfig
+    badges: tuple[Badge, ...]
+    recipients: tuple[Recipient, ...]
+    awards: tuple[Award, ...]
+
+    def awards_of_badge(self, badge: Badge) -> tuple[Award, ...]:
+        """Return a badge's awards, oldest first."""
+        return tuple(a for a in self.awards if a.badge.slug == badge.slug)
+
+    def awards_of_recipient(self, recipient: Recipient) -> tuple[Award, ...]:
+        """Return a recipient's awards, oldest first."""
+        return tuple(a for a in self.awards if a.recipient.slug == recipient.slug)
+
+
+def load_catalog(root: Path, today: date, base_url: str | None = None) -> Catalog:
+    """Load, validate and link every source under ``root``; raise SourceError listing all problems."""
+    config, problems = load_config(root)
+    if config is not None and base_url:
+        config = config.with_base_url(base_url)
+    if config is None:
+        raise SourceError(problems)
+    loader = _Loader(config, today)
+    catalog = loader.load()
+    problems.extend(loader.problems)
+    if any(p.severity == "error" for p in problems):
+        raise SourceError(problems)
+    return catalog
+
+
+@dataclass(frozen=True)
+class _AwardEntry:
+    source: AwardSource
+    recipient: Recipient
+    document: YamlDocument
+    loc: Loc
+
+
+class _Loader:
+    """Reads the badge and recipient folders and checks what spans several files."""
+
+    def __init__(self, config: SiteConfig, today: date) -> None:
+        self.config = config
+        self.today = today
+        self.problems: list[Diagnostic] = []
+
+    def load(self) -> Catalog:
+        badges = {badge.slug: badge for badge in self._load_badges()}
+        recipients: list[Recipient] = []
+        entries: list[_AwardEntry] = []
+        for recipient, awards in self._load_recipients():
+            recipients.append(recipient)
+            entries.extend(awards)
+        self._check_unique_ids(entries)
+        self._check_unique_emails(recipients)
+        awards = tuple(
+            award for entry in entries if (award := self._link_award(entry, badges)) is not None
+        )
+        return Catalog(
+            self.config,
+            tuple(sorted(badges.values(), key=lambda b: b.slug)),
+            tuple(recipients),
+            tuple(sorted(awards, key=lambda a: (a.issued_on, a.id))),
+        )
+
+    # -- files -----------------------------------------------------------------------------
+
+    def _documents(self, folder: str) -> Iterator[tuple[str, YamlDocument]]:
+        directory = self.config.root / folder
+        files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+        seen: dict[str, str] = {}
+        for file in sorted(files):
+            display = f"{folder}/{file.name}"
+            slug = file.stem
+            if not _SLUG.match(slug):
+                self._error(
+                    SourceLocation(display),
+                    f"file name '{file.name}' is not a valid slug",
+                    f"rename it to '{_slugify(slug)}{file.suffix}': lower-case letters, "
+                    "digits and '-'; the name becomes part of permanent URLs",
+                )
+                continue
+            if slug in seen:
+                self._error(
+                    SourceLocation(display),
+                    f"duplicate slug '{slug}': {seen[slug]} has the same name",
+                    "keep one file per slug",
+                )
+                continue
+            seen[slug] = display
+            document, problems = read_yaml(file, display)
+            self.problems.extend(problems)
+            if document is not None and not problems:
+                yield slug, document
+
+    def _load_badges(self) -> Iterator[Badge]:
+        for slug, document in self._documents(BADGES_DIR):
+            source, problems = validate_document(document, BadgeSource)
+            self.problems.extend(problems)
+            if source is not None:
+                badge = self._badge(slug, document, source)
+                if badge is not None:
+                    yield badge
+
+    def _load_recipients(self) -> Iterator[tuple[Recipient, list[_AwardEntry]]]:
+        for slug, document in self._documents(RECIPIENTS_DIR):
+            source, problems = validate_document(document, RecipientSource)
+            self.problems.extend(problems)
+            if source is None:
+                continue
+            recipient = Recipient(slug, source.name, normalize_email(source.email), source.public)
+            yield recipient, [
+                _AwardEntry(award, recipient, document, ("awards", index))
+                for index, award in enumerate(source.awards)
+            ]
+
+    # -- badges ----------------------------------------------------------------------------
+
+    def _badge(self, slug: str, document: YamlDocument, source: BadgeSource) -> Badge | None:
+        image = self.config.root / BADGES_DIR / source.image
+        kind = self._check_image(image, source.image, document.locate(("image",)))
+        skills = tuple(
+            Skill(self._text(s.name, document, ("skills", i, "name")), s.url, s.framework)
+            for i, s in enumerate(source.skills)
+        )
+        badge = Badge(
+            slug=slug,
+            name=self._text(source.name, document, ("name",)),
+            description=self._text(source.description, document, ("description",)),
+            criteria=self._text(source.criteria, document, ("criteria",)),
+            image=image,
+            image_kind=kind or "png",
+            tags=tuple(source.tags),
+            skills=skills,
+            valid_for=source.valid_for,
+            version=source.version,
+        )
+        return badge if kind else None
+
+    def _check_image(self, image: Path, name: str, location: SourceLocation) -> ImageKind | None:
+        if "/" in name or "\\" in name or not image.is_file():
+            self._error(
+                location,
+                f"image '{name}' not found beside the badge file",
+                "put the SVG or PNG file in badges/ and give its file name",
+            )
+            return None
+        try:
+            head = image.read_bytes()
+        except OSError as exc:
+            self._error(location, f"cannot read image '{name}': {exc.strerror}")
+            return None
+        if head.startswith(_PNG_SIGNATURE):
+            return "png"
+        if image.suffix.lower() == ".svg" and _is_svg(head):
+            return "svg"
+        self._error(location, f"image '{name}' is not a readable PNG or SVG file")
+        return None
+
+    def _text(self, value: TextSource, document: YamlDocument, loc: Loc) -> Localized:
+        localized, problems = localize(value, self.config.languages, document.locate(loc))
+        self.problems.extend(problems)
+        return localized
+
+    # -- awards ----------------------------------------------------------------------------
+
+    def _link_award(self, entry: _AwardEntry, badges: dict[str, Badge]) -> Award | None:
+        source, document, loc = entry.source, entry.document, entry.loc
+        badge = badges.get(source.badge)
+        if badge is None:
+            location = document.locate((*loc, "badge"))
+            hint = did_you_mean(source.badge, sorted(badges)) or "the badges are the files in badges/"
+            self._error(location, f"unknown badge '{source.badge}'", hint)
+            return None
+        expires = source.expires or _add_duration(source.issued_on, badge.valid_for)
+        self._check_dates(source, document, loc)
+        evidence = tuple(
+            Evidence(
+                e.url,
+                self._text(e.narrative, document, (*loc, "evidence", i, "narrative"))
+                if e.narrative
+                else None,
+            )
+            for i, e in enumerate(source.evidence)
+        )
+        narrative = source.narrative
+        revoked = source.revoked
+        return Award(
+            id=source.id,
+            badge=badge,
+            recipient=entry.recipient,
+            issued_on=source.issued_on,
+            expires=expires,
+            narrative=self._text(narrative, document, (*loc, "narrative")) if narrative else None,
+            evidence=evidence,
+            revocation=Revocation(revoked.on, revoked.reason) if revoked else None,
+        )
+
+    def _check_dates(self, source: AwardSource, document: YamlDocument, loc: Loc) -> None:
+        if source.issued_on > self.today:
+            self._error(
+                document.locate((*loc, "issued_on")),
+                f"issue date {source.issued_on} is in the future",
+                "an award is published once it has been earned",
+            )
+        if source.expires is not None and source.expires <= source.issued_on:
+            self._error(
+                document.locate((*loc, "expires")),
+                f"expiry date {source.expires} is not after the issue date {source.issued_on}",
+            )
+        revoked = source.revoked
+        if revoked is not None and revoked.on < source.issued_on:
+            self._error(
+                document.locate((*loc, "revoked", "on")),
+                f"revocation date {revoked.on} is before the issue date {source.issued_on}",
+            )
+        if revoked is not None and revoked.on > self.today:
+            self._error(
+                document.locate((*loc, "revoked", "on")),
+                f"revocation date {revoked.on} is in the future",
+            )
+
+    def _check_unique_ids(self, entries: list[_AwardEntry]) -> None:
+        by_id: dict[str, list[_AwardEntry]] = defaultdict(list)
+        for entry in entries:
+            by_id[entry.source.id.lower()].append(entry)
+        for same in by_id.values():
+            first = same[0].document.locate((*same[0].loc, "id"))
+            for entry in same[1:]:
+                self._error(
+                    entry.document.locate((*entry.loc, "id")),
+                    f"duplicate award id '{entry.source.id}' (also used at {first})",
+                    "every award needs its own id: run 'badgepages award' to get a new one",
+                )
+
+    def _check_unique_emails(self, recipients: list[Recipient]) -> None:
+        by_email: dict[str, list[Recipient]] = defaultdict(list)
+        for recipient in recipients:
+            by_email[recipient.email].append(recipient)
+        for same in by_email.values():
+            for recipient in same[1:]:
+                self._error(
+                    SourceLocation(f"{RECIPIENTS_DIR}/{recipient.slug}.yaml"),
+                    f"the email is also the one of recipients/{same[0].slug}.yaml",
+                    "one person, one file: move these awards into that file",
+                )
+
+    def _error(self, location: SourceLocation, message: str, hint: str | None = None) -> None:
+        self.problems.append(Diagnostic(location, message, hint))
+
+
+def _is_svg(data: bytes) -> bool:
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return False
+    return root.tag in ("svg", "{http://www.w3.org/2000/svg}svg")
+
+
+def _add_duration(start: date, duration: str | None) -> date | None:
+    """Return ``start`` plus a duration such as 2y, 18m, 6w or 90d."""
+    if duration is None:
+        return None
+    count, unit = int(duration[:-1]), duration[-1]
+    if unit == "d":
+        return start + timedelta(days=count)
+    if unit == "w":
+        return start + timedelta(weeks=count)
+    months = count * 12 if unit == "y" else count
+    year, month = divmod(start.month - 1 + months, 12)
+    day = min(start.day, _days_in_month(start.year + year, month + 1))
+    return date(start.year + year, month + 1, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
+
+
+def _slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "name"

@@ -1,0 +1,111 @@
+"""The site configuration (``site_config.yaml``): issuer, public address, languages, folders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from badgepages.diagnostics import Diagnostic, SourceLocation
+from badgepages.models import SiteConfigSource, TextSource, validate_document
+from badgepages.sources import YamlDocument, read_yaml
+from badgepages.text import Localized, localize
+
+CONFIG_FILE = "site_config.yaml"
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The organisation that issues every badge of the site."""
+
+    name: Localized
+    url: str
+    email: str
+    description: Localized | None
+    logo: Path | None
+    linkedin_organization_id: str | None
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Everything the build needs to know besides the badges and recipients."""
+
+    root: Path
+    issuer: Issuer
+    base_url: str
+    languages: tuple[str, ...]
+    theme_dir: Path
+    output_dir: Path
+
+    @property
+    def default_language(self) -> str:
+        """Return the language served at the plain URLs."""
+        return self.languages[0]
+
+    def with_base_url(self, base_url: str) -> SiteConfig:
+        """Return this configuration served from another address (local previews, tests)."""
+        return SiteConfig(
+            self.root,
+            self.issuer,
+            _with_slash(base_url),
+            self.languages,
+            self.theme_dir,
+            self.output_dir,
+        )
+
+
+def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    """Read and validate ``site_config.yaml`` under ``root``."""
+    file = root / CONFIG_FILE
+    if not file.is_file():
+        location = SourceLocation(CONFIG_FILE)
+        hint = "run badgepages in the folder that holds site_config.yaml"
+        return None, [Diagnostic(location, "site_config.yaml not found", hint)]
+    document, problems = read_yaml(file, CONFIG_FILE)
+    if document is None:
+        return None, problems
+    source, errors = validate_document(document, SiteConfigSource)
+    if source is None:
+        return None, problems + errors
+    config, errors = _build_config(root, document, source)
+    return config, problems + errors
+
+
+def _build_config(
+    root: Path, document: YamlDocument, source: SiteConfigSource
+) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    languages = tuple(dict.fromkeys(source.languages))
+    problems: list[Diagnostic] = []
+
+    def text(value: TextSource, loc: tuple[str, ...]) -> Localized:
+        localized, errors = localize(value, languages, document.locate(loc))
+        problems.extend(errors)
+        return localized
+
+    issuer = source.issuer
+    logo = None
+    if issuer.logo:
+        logo = root / issuer.logo
+        if not logo.is_file():
+            location = document.locate(("issuer", "logo"))
+            problems.append(Diagnostic(location, f"logo file '{issuer.logo}' not found"))
+    description = issuer.description
+    config = SiteConfig(
+        root=root,
+        issuer=Issuer(
+            name=text(issuer.name, ("issuer", "name")),
+            url=issuer.url,
+            email=issuer.email,
+            description=text(description, ("issuer", "description")) if description else None,
+            logo=logo,
+            linkedin_organization_id=issuer.linkedin_organization_id,
+        ),
+        base_url=_with_slash(source.base_url),
+        languages=languages,
+        theme_dir=root / source.theme,
+        output_dir=root / source.output,
+    )
+    return (None if problems else config), problems
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,302 @@
+"""Input models for the YAML sources, and the mapping of their errors to source lines.
+
+These models are the input boundary only (pydantic, ``extra="forbid"``); the rest of the
+engine works on the frozen dataclasses of :mod:`badgepages.catalog`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from badgepages.diagnostics import Diagnostic
+from badgepages.identity import new_award_id
+from badgepages.sources import Loc, YamlDocument
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DURATION = re.compile(r"^[1-9]\d*[ymwd]$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+AWARD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _fail(message: str, hint: str = "") -> PydanticCustomError:
+    return PydanticCustomError("badgepages", message, {"hint": hint})
+
+
+def _check_text(value: Any) -> Any:
+    if isinstance(value, str):
+        if not value.strip():
+            raise _fail("text is empty")
+        return value
+    if isinstance(value, dict):
+        for language, text in value.items():
+            if not _LANGUAGE.match(language):
+                raise _fail(
+                    f"'{language}' is not a language code",
+                    "use two-letter codes such as fr: and en:",
+                )
+            if not isinstance(text, str) or not text.strip():
+                raise _fail(f"the '{language}' text is empty or not text")
+        return value
+    raise _fail("expected text, or one text per language such as {fr: …, en: …}")
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value.strip()):
+        raise _fail(f"'{value}' is not a valid email address", "write it as name@domain.tld")
+    return value
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise _fail(f"'{value}' is not a valid web address", "write a full https:// URL")
+    return value
+
+
+def _parse_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _fail(f"'{value}' is not a date", "write it as YYYY-MM-DD, e.g. 2025-06-30")
+
+
+def _check_duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise _fail(
+            f"'{value}' is not a duration",
+            "write a number and a unit: 2y (years), 18m (months), 6w (weeks), 90d (days)",
+        )
+    return value
+
+
+def _check_slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise _fail(f"'{value}' is not a valid slug", "use lower-case letters, digits and '-'")
+    return value
+
+
+def _check_language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise _fail(f"'{value}' is not a language code", "use two-letter codes such as fr, en")
+    return value
+
+
+def _check_award_id(value: str) -> str:
+    if not AWARD_ID.match(value):
+        raise _fail(
+            f"award id '{value}' is not a permanent random id",
+            f"ids are 16-64 letters, digits, '-' or '_', e.g. {new_award_id()}",
+        )
+    return value
+
+
+TextSource = str | dict[str, str]
+Text = Annotated[TextSource, BeforeValidator(_check_text)]
+Email = Annotated[str, AfterValidator(_check_email)]
+Url = Annotated[str, AfterValidator(_check_url)]
+IsoDate = Annotated[date, BeforeValidator(_parse_date)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+Slug = Annotated[str, AfterValidator(_check_slug)]
+AwardId = Annotated[str, AfterValidator(_check_award_id)]
+Language = Annotated[str, AfterValidator(_check_language)]
+
+
+class _Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class IssuerSource(_Source):
+    """The organisation that issues the badges."""
+
+    name: Text
+    url: Url
+    email: Email
+    description: Text | None = None
+    logo: str | None = Field(None, description="Image file (SVG or PNG), relative to the project")
+    linkedin_organization_id: str | None = Field(
+        None, description="LinkedIn company id, used by the add-to-profile button"
+    )
+
+
+class SiteConfigSource(_Source):
+    """``site_config.yaml``: who issues, where the site lives, in which languages."""
+
+    issuer: IssuerSource
+    base_url: Url = Field(description="Public address of the site, ending with '/'")
+    languages: list[Language] = Field(
+        default_factory=lambda: ["fr", "en"], min_length=1
+    )
+    theme: str = "theme"
+    output: str = "_site"
+
+
+class SkillSource(_Source):
+    """A skill the badge aligns with, e.g. an ESCO skill."""
+
+    name: Text
+    url: Url
+    framework: str | None = None
+
+
+class BadgeSource(_Source):
+    """``badges/<slug>.yaml``: one kind of badge."""
+
+    name: Text
+    description: Text = Field(description="Markdown")
+    criteria: Text = Field(description="Markdown: what an earner did to earn it")
+    image: str = Field(description="SVG or PNG file beside this YAML file")
+    tags: list[str] = Field(default_factory=list)
+    skills: list[SkillSource] = Field(default_factory=list)
+    valid_for: Duration | None = Field(None, description="e.g. 2y, 18m, 90d")
+    version: str | None = None
+
+
+class EvidenceSource(_Source):
+    """Something that shows the work behind an award."""
+
+    url: Url
+    narrative: Text | None = None
+
+
+class RevocationSource(_Source):
+    """Why and when an award was withdrawn."""
+
+    on: IsoDate
+    reason: str = Field(min_length=1)
+
+
+class AwardSource(_Source):
+    """One badge earned by one recipient."""
+
+    id: AwardId = Field(description="Permanent random id: never change it")
+    badge: Slug
+    issued_on: IsoDate
+    expires: IsoDate | None = None
+    narrative: Text | None = None
+    evidence: list[EvidenceSource] = Field(default_factory=list)
+    revoked: RevocationSource | None = None
+
+
+class RecipientSource(_Source):
+    """``recipients/<slug>.yaml``: a person and the badges they earned."""
+
+    name: str = Field(min_length=1)
+    email: Email
+    public: StrictBool = Field(
+        False, description="Consent to show the name and a public page (default false)"
+    )
+    awards: list[AwardSource] = Field(default_factory=list)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_document(document: YamlDocument, model: type[Model]) -> tuple[Model | None, list[Diagnostic]]:
+    """Validate a document against a model; map every error to its line and column."""
+    try:
+        return model.model_validate(document.data if document.data is not None else {}), []
+    except ValidationError as exc:
+        return None, [_diagnostic(document, model, error) for error in exc.errors()]
+
+
+def _diagnostic(document: YamlDocument, model: type[BaseModel], error: Any) -> Diagnostic:
+    loc: Loc = tuple(part for part in error["loc"] if not _is_union_branch(part))
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = _fields_at(model, loc[:-1])
+        return Diagnostic(document.locate(loc, at_key=True), f"unknown key '{key}'", did_you_mean(key, known))
+    location = document.locate(loc)
+    if kind == "missing":
+        return _missing(location, loc)
+    if kind == "badgepages":
+        return Diagnostic(location, error["msg"], error["ctx"].get("hint") or None)
+    if kind == "bool_type":
+        return Diagnostic(
+            location,
+            f"'{value}' is not true or false",
+            "write true or false; YAML 1.1 tools read yes/no/on/off differently",
+        )
+    return Diagnostic(location, _type_message(kind, value, error["msg"]))
+
+
+def _missing(location: Any, loc: Loc) -> Diagnostic:
+    key = str(loc[-1])
+    if len(loc) == 3 and loc[0] == "awards" and key == "id":
+        return Diagnostic(
+            location,
+            "award has no permanent 'id'",
+            f"add this line to the award: id: {new_award_id()}",
+        )
+    return Diagnostic(location, f"missing required key '{key}'")
+
+
+def _type_message(kind: str, value: Any, default: str) -> str:
+    shape = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "empty"}
+    found = shape.get(type(value), type(value).__name__)
+    expected = {
+        "string_type": "text",
+        "list_type": "a list (one '- ' item per line)",
+        "model_type": "a mapping of keys",
+        "dict_type": "a mapping of keys",
+        "model_attributes_type": "a mapping of keys",
+    }.get(kind)
+    if expected:
+        return f"expected {expected}, found {found}"
+    return default[0].lower() + default[1:]
+
+
+def _is_union_branch(part: Any) -> bool:
+    # pydantic adds the union member tried ('str', 'dict[str,str]') to error locations.
+    return isinstance(part, str) and (part in ("str", "dict[str,str]") or "[" in part)
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        annotation = field.annotation if field else None
+        current = _model_in(annotation)
+        if current is None:
+            return []
+    return list(current.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def did_you_mean(word: str, candidates: list[str]) -> str | None:
+    """Return ``did you mean 'x'?`` for the closest candidate, if any is close."""
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

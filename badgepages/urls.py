@@ -1,0 +1,96 @@
+"""The single source of every output path and public URL.
+
+Published URLs are permanent: award URLs are printed on CVs. Every address the site
+publishes is made here and nowhere else, and ``tests/test_urls.py`` pins the scheme. Change
+nothing here without a redirect plan.
+
+Scheme (``B`` is ``base_url``, ``L/`` the language prefix, empty for the default language)::
+
+    B                               home page              B L/
+    B issuer.json                   OB 2.0 issuer Profile
+    B badges/<slug>/                badge page             B L/badges/<slug>/
+    B badges/<slug>/badgeclass.json OB 2.0 BadgeClass
+    B badges/<slug>/image.svg|png   badge image (SVG source also rendered to PNG)
+    B awards/<id>/                  award (verification) page   B L/awards/<id>/
+    B awards/<id>/assertion.json    OB 2.0 hosted Assertion
+    B awards/<id>/badge.png|svg     badge baked with the OB 2.0 assertion
+    B awards/<id>/qr.svg|png        QR code of the award page
+    B recipients/<slug>/            a consenting recipient's page   B L/recipients/<slug>/
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote
+
+ImageKind = Literal["svg", "png"]
+
+
+@dataclass(frozen=True)
+class SiteUrls:
+    """Paths (relative to the output folder) and URLs of everything the site publishes."""
+
+    base_url: str
+    default_language: str
+
+    def url(self, path: str) -> str:
+        """Return the public URL of an output path (``index.html`` is served as its folder)."""
+        if path == "index.html" or path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        return self.base_url + quote(path)
+
+    def page(self, path: str, language: str) -> str:
+        """Return the output path of a page in a language (a folder's ``index.html``)."""
+        prefix = "" if language == self.default_language else f"{language}/"
+        return f"{prefix}{path}index.html"
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def home_page(self, language: str) -> str:
+        """Return the output path of the home page."""
+        return self.page("", language)
+
+    def badge_page(self, slug: str, language: str) -> str:
+        """Return the output path of a badge's page."""
+        return self.page(f"badges/{slug}/", language)
+
+    def award_page(self, award_id: str, language: str) -> str:
+        """Return the output path of an award's verification page."""
+        return self.page(f"awards/{award_id}/", language)
+
+    def recipient_page(self, slug: str, language: str) -> str:
+        """Return the output path of a consenting recipient's page."""
+        return self.page(f"recipients/{slug}/", language)
+
+    # -- machine-readable files ------------------------------------------------------------
+
+    issuer_json = "issuer.json"
+    not_found_page = "404.html"
+    sitemap = "sitemap.xml"
+    robots = "robots.txt"
+    nojekyll = ".nojekyll"
+
+    def badge_class_json(self, slug: str) -> str:
+        """Return the output path of a badge's OB 2.0 BadgeClass."""
+        return f"badges/{slug}/badgeclass.json"
+
+    def badge_image(self, slug: str, kind: ImageKind) -> str:
+        """Return the output path of a badge's image in a format."""
+        return f"badges/{slug}/image.{kind}"
+
+    def assertion_json(self, award_id: str) -> str:
+        """Return the output path of an award's OB 2.0 hosted Assertion."""
+        return f"awards/{award_id}/assertion.json"
+
+    def baked_badge(self, award_id: str, kind: ImageKind) -> str:
+        """Return the output path of the badge image baked with the OB 2.0 assertion."""
+        return f"awards/{award_id}/badge.{kind}"
+
+    def qr_code(self, award_id: str, kind: ImageKind) -> str:
+        """Return the output path of the QR code that leads to the award page."""
+        return f"awards/{award_id}/qr.{kind}"
+
+    def static(self, name: str) -> str:
+        """Return the output path of a theme asset (CSS, JS, fonts)."""
+        return f"static/{name}"

@@ -1,0 +1,5 @@
+"""Entry point: ``python build.py ARGS`` does what the ``badgepages`` command does."""
+
+from badgepages.cli import main
+
+raise SystemExit(main())
