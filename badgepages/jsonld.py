@@ -1,0 +1,313 @@
+"""Offline JSON-LD processing: bundled contexts, RDFC-1.0 canonicalisation, safe-mode lint."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, Final, NoReturn
+
+from cachetools import LRUCache
+from pyld import jsonld as _pyld  # type: ignore[import-untyped]
+from pyld.canon import URDNA2015  # type: ignore[import-untyped]
+from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
+
+CONTEXTS_DIR: Final = Path(__file__).parent / "contexts"
+
+CREDENTIALS_V2: Final = "https://www.w3.org/ns/credentials/v2"
+OB_V3P0_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB_V3P0_EXTENSIONS: Final = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+OB_V2_CONTEXT: Final = "https://w3id.org/openbadges/v2"
+DID_V1: Final = "https://www.w3.org/ns/did/v1"
+MULTIKEY_V1: Final = "https://w3id.org/security/multikey/v1"
+
+BUNDLED_CONTEXTS: Final[Mapping[str, str]] = {
+    CREDENTIALS_V2: "credentials-v2-context.json",
+    OB_V3P0_CONTEXT: "ob-v3p0-context-3.0.3.json",
+    OB_V3P0_EXTENSIONS: "ob-v3p0-extensions.json",
+    OB_V2_CONTEXT: "openbadges-v2-context.json",
+    DID_V1: "did-v1-context.json",
+    MULTIKEY_V1: "multikey-v1-context.json",
+}
+
+JsonObject = dict[str, Any]
+
+# Resolved contexts kept per loader; pyld re-uses them across calls when tagged "static".
+_RESOLVED_CACHE_SIZE: Final = 100
+
+
+class ContextNotBundledError(LookupError):
+    """A document asked for a URL that the offline loader does not serve."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"refusing to load {url!r}: only bundled JSON-LD contexts are served "
+            f"(known: {', '.join(sorted(BUNDLED_CONTEXTS))})"
+        )
+        self.url = url
+
+
+class JsonLdProcessingError(ValueError):
+    """pyld could not expand or canonicalise a document."""
+
+    def __init__(self, operation: str, cause: Exception) -> None:
+        super().__init__(f"JSON-LD {operation} failed: {_describe(cause)}")
+        self.operation = operation
+
+
+def _describe(error: BaseException) -> str:
+    """Flatten a pyld error chain into one line (pyld wraps the real cause several times)."""
+    messages: list[str] = []
+    current: BaseException | None = error
+    while current is not None:
+        messages.append(str(current).split("\n", 1)[0])
+        current = current.__cause__
+    return " <- ".join(messages)
+
+
+@cache
+def _read_bundled(url: str) -> JsonObject:
+    document = json.loads((CONTEXTS_DIR / BUNDLED_CONTEXTS[url]).read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        raise TypeError(f"bundled context for {url} is not a JSON object")
+    return document
+
+
+def bundled_context(url: str) -> JsonObject:
+    """Return a fresh copy of the bundled context document for a context URL."""
+    if url not in BUNDLED_CONTEXTS:
+        raise ContextNotBundledError(url)
+    return copy.deepcopy(_read_bundled(url))
+
+
+class OfflineDocumentLoader:
+    """pyld document loader serving bundled (and explicitly added) contexts, nothing else."""
+
+    def __init__(self, extra_contexts: Mapping[str, JsonObject] | None = None) -> None:
+        self._extra = dict(extra_contexts or {})
+        self.resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=_RESOLVED_CACHE_SIZE)
+
+    def __call__(self, url: str, options: object = None) -> JsonObject:
+        """Return a pyld RemoteDocument for url or raise ContextNotBundledError."""
+        if url in self._extra:
+            document = copy.deepcopy(self._extra[url])
+        else:
+            document = bundled_context(url)
+        # "tag": "static" lets pyld's ContextResolver cache the resolved context (pyld 3.3
+        # context_resolver.py _cache_resolved_context); the copy protects our originals
+        # because pyld rewrites relative @context URLs in place.
+        return {
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": document,
+            "contentType": "application/ld+json",
+            "tag": "static",
+        }
+
+    def options(self) -> JsonObject:
+        """Return pyld processing options bound to this loader (base: null, like jsonld.js)."""
+        return {
+            "documentLoader": self,
+            "contextResolver": ContextResolver(self.resolved_cache, self),
+            # jsonld.js canonize in the DI suites uses base: null; a pyld base of '' would
+            # silently resolve relative IRIs against http://example.org/base/.
+            "base": None,
+            "processingMode": "json-ld-1.1",
+        }
+
+
+DEFAULT_LOADER: Final = OfflineDocumentLoader()
+
+
+# --- RDFC-1.0 canonical N-Quads -------------------------------------------------------
+
+# RDFC-1.0 §4.4 (and rdf-canonize NQuads.js) escape string literals: ECHAR for \b \t \n \f \r
+# " and \, UCHAR for the other C0 controls and DEL. pyld 3.3 only escapes \t \n \r " \.
+_LITERAL_ESCAPES: Final = {
+    **{code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]},
+    0x08: "\\b",
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0C: "\\f",
+    0x0D: "\\r",
+    0x22: '\\"',
+    0x5C: "\\\\",
+}
+# IRIs: rdf-canonize escapes these as UCHAR (N-Quads IRIREF excludes them).
+_IRI_ESCAPES: Final = {code: f"\\u{code:04X}" for code in [*range(0x21), *map(ord, '<>"{}|^`\\')]}
+_XSD_STRING: Final = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+def _term(component: Mapping[str, str]) -> str:
+    if component["type"] == "IRI":
+        return "<" + component["value"].translate(_IRI_ESCAPES) + ">"
+    return component["value"]
+
+
+def _object(component: Mapping[str, str]) -> str:
+    if component["type"] != "literal":
+        return _term(component)
+    text = '"' + component["value"].translate(_LITERAL_ESCAPES) + '"'
+    datatype = component["datatype"]
+    if datatype == _RDF_LANGSTRING:
+        return text + "@" + component["language"] if component.get("language") else text
+    if datatype != _XSD_STRING:
+        return text + "^^<" + datatype.translate(_IRI_ESCAPES) + ">"
+    return text
+
+
+def _serialize_quad(quad: Mapping[str, Mapping[str, str]]) -> str:
+    parts = [_term(quad["subject"]), _term(quad["predicate"]), _object(quad["object"])]
+    if "name" in quad:
+        parts.append(_term(quad["name"]))
+    return " ".join(parts) + " .\n"
+
+
+class _Rdfc10(URDNA2015):  # type: ignore[misc]
+    """pyld's URDNA2015 with RDFC-1.0 N-Quads escaping in hashes and output."""
+
+    def hash_first_degree_quads(self, id_: str) -> str:
+        """RDFC-1.0 §4.6 Hash First Degree Quads, serialising with RDFC-1.0 escapes."""
+        info = self.blank_node_info[id_]
+        if "hash" not in info:
+            nquads = sorted(
+                _serialize_quad(
+                    {
+                        key: component
+                        if key == "predicate"
+                        else self.modify_first_degree_component(id_, component, key)
+                        for key, component in quad.items()
+                    }
+                )
+                for quad in info["quads"]
+            )
+            info["hash"] = self.hash_nquads(nquads)
+        return str(info["hash"])
+
+    def canonize(self, dataset: JsonObject) -> str:
+        """Run RDFC-1.0 §4.4 and serialise the relabelled quads (pyld relabels in place)."""
+        self.main(dataset, {})
+        return "".join(sorted(_serialize_quad(quad) for quad in self.quads))
+
+
+def to_dataset(doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER) -> JsonObject:
+    """Convert a JSON-LD document to a pyld RDF dataset (JSON-LD 1.1 §Deserialize to RDF)."""
+    try:
+        return dict(_pyld.JsonLdProcessor().to_rdf(dict(doc), loader.options()))
+    except _pyld.JsonLdError as error:
+        _reraise("toRdf", error)
+
+
+def canonize(doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER) -> str:
+    """Return the RDFC-1.0 canonical N-Quads of a JSON-LD document."""
+    return _Rdfc10().canonize(to_dataset(doc, loader))
+
+
+def _reraise(operation: str, error: Exception) -> NoReturn:
+    """Surface a refused context as ContextNotBundledError, anything else as processing error."""
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, ContextNotBundledError):
+            raise current from error
+        current = current.__cause__
+    raise JsonLdProcessingError(operation, error) from error
+
+
+# --- safe-mode lint ---------------------------------------------------------------------
+
+# jsonld.js util isAbsoluteIri: /^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$/ with JS's \s set.
+_JS_WHITESPACE: Final = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_ABSOLUTE_IRI: Final = re.compile(rf"^(?:[A-Za-z][A-Za-z0-9+\-.]*|_):[^{_JS_WHITESPACE}]*\Z")
+# BCP47 shape accepted by jsonld.js (expand.js, REGEX_BCP47).
+_BCP47: Final = re.compile(r"^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*\Z")
+_KEYWORD_LIKE: Final = re.compile(r"^@[a-zA-Z]+\Z")
+
+
+def _is_absolute(iri: object) -> bool:
+    return isinstance(iri, str) and _JS_ABSOLUTE_IRI.match(iri) is not None
+
+
+def _reserved_like_keys(value: object) -> Iterator[str]:
+    """Yield keys that look like keywords but are not (jsonld.js drops them: invalid property)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _reserved_like_keys(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "@context":
+                continue
+            if _KEYWORD_LIKE.match(key) and key not in _pyld.KEYWORDS:
+                yield f"reserved-looking key {key!r}"
+            yield from _reserved_like_keys(item)
+
+
+def _value_problems(value: Mapping[str, Any]) -> Iterator[str]:
+    datatype = value.get("@type")
+    if datatype is not None and datatype != "@json" and not _is_absolute(datatype):
+        yield f"relative @type {datatype!r}"
+    if "@direction" in value:
+        # The DI suites map @direction to i18n datatypes (rdfDirection: i18n-datatype); pyld
+        # would not produce the same quads, so refuse it rather than sign something else.
+        yield f"unsupported @direction on value {value.get('@value')!r}"
+    language = value.get("@language")
+    if language is not None and not _BCP47.match(str(language)):
+        yield f"invalid @language {language!r}"
+
+
+def _node_problems(node: Mapping[str, Any]) -> Iterator[str]:
+    node_id = node.get("@id")
+    if node_id is not None and not _is_absolute(node_id):
+        yield f"relative @id {node_id!r}"
+    for node_type in node.get("@type", []):
+        if not _is_absolute(node_type):
+            yield f"relative @type {node_type!r}"
+    for key, item in node.items():
+        if key.startswith("_:"):
+            yield f"blank node predicate {key!r}"
+        elif not key.startswith("@") and not _is_absolute(key):
+            yield f"relative property {key!r}"
+        if key not in ("@id", "@type"):
+            yield from _expanded_problems(item)
+
+
+def _expanded_problems(value: object) -> Iterator[str]:
+    """Walk expanded JSON-LD and yield what jsonld.js safe mode rejects."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _expanded_problems(item)
+    elif isinstance(value, dict):
+        yield from _value_problems(value) if "@value" in value else _node_problems(value)
+
+
+def expand_checked(
+    doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER
+) -> tuple[list[Any], list[str]]:
+    """Expand doc and return (expanded, problems) where problems lists safe-mode violations."""
+    problems = list(_reserved_like_keys(doc))
+
+    def on_dropped(term: str | None) -> None:
+        # None means a keyword-like key, already reported by _reserved_like_keys.
+        if term is not None:
+            problems.append(f"undefined term {term!r}")
+
+    try:
+        processor = _pyld.JsonLdProcessor(on_property_dropped=on_dropped)
+        expanded = processor.expand(dict(doc), loader.options())
+    except _pyld.JsonLdError as error:
+        _reraise("expansion", error)
+    if not expanded:
+        # jsonld.js safe mode: "empty object" / "object with only @id" at top level.
+        problems.append("document has no properties that expand to RDF")
+    problems.extend(_expanded_problems(expanded))
+    return expanded, list(dict.fromkeys(problems))
+
+
+def find_undefined_terms(
+    doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER
+) -> list[str]:
+    """List terms and IRIs that jsonld.js safe mode would reject (pyld drops them silently)."""
+    return expand_checked(doc, loader)[1]
