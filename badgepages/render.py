@@ -169,13 +169,8 @@ def _format_date(day: date, language: str) -> str:
     return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
 
 
-def site_pages(catalog: Catalog, urls: SiteUrls, build_date: date) -> Iterator[Page]:
-    """Yield every page of the site in every language."""
-    for language in catalog.config.languages:
-        yield from _pages_in(language, catalog, urls, build_date)
-
-
-def _pages_in(language: str, catalog: Catalog, urls: SiteUrls, build_date: date) -> Iterator[Page]:
+def site_pages(catalog: Catalog, urls: SiteUrls, build_date: date, language: str) -> Iterator[Page]:
+    """Yield every page of the site in one language, in the same order for every language."""
     issuer = catalog.config.issuer
     yield Page(
         "home.html",

@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make site` (build and serve the example site) and
+# `make test` (install everything the tests need, then lint, type-check and run the suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+OB2_VENV := .venv-ob2
+PORT ?= 8000
+
+.PHONY: site test build check lint golden bench schemas clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+$(OB2_VENV)/.installed: tests/ob2validator/install.sh tests/ob2validator/requirements.txt
+	sh tests/ob2validator/install.sh $(OB2_VENV)
+	touch $@
+
+tests/node/node_modules/.installed: tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+site: $(VENV)/.installed
+	$(BIN)/badgepages serve --port $(PORT)
+
+build: $(VENV)/.installed
+	$(BIN)/badgepages build
+
+check: $(VENV)/.installed
+	$(BIN)/badgepages check
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(VENV)/.installed $(OB2_VENV)/.installed tests/node/node_modules/.installed lint
+	$(BIN)/pytest
+
+golden: $(VENV)/.installed
+	$(BIN)/pytest tests/test_golden.py --update-golden
+
+schemas: $(VENV)/.installed
+	$(BIN)/badgepages schemas
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_build.py
+
+clean:
+	rm -rf $(VENV) $(OB2_VENV) _site tests/node/node_modules

@@ -1,0 +1,136 @@
+"""The build, in one linear pass: load and check everything, build artefacts, render, write.
+
+load config → read YAML with positions → validate models → link catalog → stop if any
+error (all of them listed) → JSON, images, QR → pages → write the site atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from badgepages import baking, images, ob2, qr
+from badgepages.catalog import Catalog, load_catalog
+from badgepages.output import SiteTree, encode_json, write_site
+from badgepages.render import Renderer, not_found_page, site_pages
+from badgepages.urls import SiteUrls
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build produced, for the summary line."""
+
+    out_dir: Path
+    badges: int
+    awards: int
+    revoked: int
+    pages: int
+    files: int
+
+    def summary(self) -> str:
+        """Return the one-line summary printed after a build."""
+        return (
+            f"built {self.files} files in {self.out_dir}: {self.badges} badges, "
+            f"{self.awards} awards ({self.revoked} revoked), {self.pages} pages"
+        )
+
+
+def site_urls(catalog: Catalog) -> SiteUrls:
+    """Return the URL scheme of a catalog's site."""
+    return SiteUrls(catalog.config.base_url, catalog.config.default_language)
+
+
+def build(root: Path, build_date: date, out_dir: Path | None = None, base_url: str | None = None) -> BuildReport:
+    """Build the site under ``root`` and write it; raise SourceError before writing anything."""
+    catalog = load_catalog(root, build_date, base_url)
+    tree, pages = build_site(catalog, build_date)
+    target = out_dir or catalog.config.output_dir
+    write_site(tree, target)
+    return BuildReport(
+        out_dir=target,
+        badges=len(catalog.badges),
+        awards=len(catalog.awards),
+        revoked=sum(1 for a in catalog.awards if a.revocation),
+        pages=pages,
+        files=len(tree),
+    )
+
+
+def build_site(catalog: Catalog, build_date: date) -> tuple[SiteTree, int]:
+    """Return every file of the site (pure: reads only the sources named by the catalog)."""
+    urls = site_urls(catalog)
+    tree = SiteTree()
+    _add_documents_and_images(tree, catalog, urls)
+    pages = _add_pages(tree, catalog, urls, build_date)
+    _add_static(tree, catalog, urls)
+    return tree, pages
+
+
+def _add_documents_and_images(tree: SiteTree, catalog: Catalog, urls: SiteUrls) -> None:
+    documents = ob2.build_all(catalog, urls)
+    for path, document in documents.items():
+        tree.add_json(path, document)
+    rasters: dict[str, bytes] = {}
+    for badge in catalog.badges:
+        rasters[badge.slug] = images.render_png(badge)
+        tree.add(urls.badge_image(badge.slug, "png"), rasters[badge.slug])
+        if badge.image_kind == "svg":
+            tree.add(urls.badge_image(badge.slug, "svg"), badge.image.read_bytes())
+    for award in catalog.awards:
+        assertion_path = urls.assertion_json(award.id)
+        # The baked text is the hosted JSON byte for byte, so unbaking gives the same document.
+        text = encode_json(documents[assertion_path]).decode("utf-8")
+        png = baking.bake_png(rasters[award.badge.slug], baking.OB2_KEYWORD, text)
+        tree.add(urls.baked_badge(award.id, "png"), png)
+        if award.badge.image_kind == "svg":
+            svg = baking.bake_svg(
+                award.badge.image.read_bytes(),
+                "assertion",
+                baking.OB2_SVG_NAMESPACE,
+                text,
+                verify=urls.url(assertion_path),
+            )
+            tree.add(urls.baked_badge(award.id, "svg"), svg)
+        page_url = urls.url(urls.award_page(award.id, urls.default_language))
+        tree.add(urls.qr_code(award.id, "svg"), qr.qr_svg(page_url))
+        tree.add(urls.qr_code(award.id, "png"), qr.qr_png(page_url))
+
+
+def _add_pages(tree: SiteTree, catalog: Catalog, urls: SiteUrls, build_date: date) -> int:
+    renderer = Renderer(catalog.config.theme_dir, catalog, urls, build_date)
+    languages = catalog.config.languages
+    by_language = [list(site_pages(catalog, urls, build_date, language)) for language in languages]
+    indexable: list[str] = []
+    count = 0
+    for versions in zip(*by_language, strict=True):
+        alternates = {page.language: page.path for page in versions}
+        for page in versions:
+            tree.add(page.path, renderer.render(page, alternates))
+            count += 1
+            if not page.noindex:
+                indexable.append(page.path)
+    missing = not_found_page(catalog)
+    tree.add(missing.path, renderer.render(missing, {missing.language: missing.path}))
+    tree.add(urls.sitemap, _sitemap(urls, indexable))
+    tree.add(urls.robots, f"User-agent: *\nAllow: /\nSitemap: {urls.url(urls.sitemap)}\n".encode())
+    return count + 1
+
+
+def _sitemap(urls: SiteUrls, paths: list[str]) -> bytes:
+    entries = "".join(f"  <url><loc>{escape(urls.url(path))}</loc></url>\n" for path in sorted(paths))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{entries}</urlset>\n"
+    ).encode()
+
+
+def _add_static(tree: SiteTree, catalog: Catalog, urls: SiteUrls) -> None:
+    static = catalog.config.theme_dir / "static"
+    for file in sorted(p for p in static.rglob("*") if p.is_file()):
+        tree.add(urls.static(file.relative_to(static).as_posix()), file.read_bytes())
+    # GitHub Pages runs Jekyll unless told not to; Jekyll would drop dot-folders.
+    tree.add(urls.nojekyll, b"")
+

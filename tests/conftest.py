@@ -1,0 +1,77 @@
+"""Shared fixtures: tiny projects written into a temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from badgepages.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+BUILD_EPOCH = "1764806400"  # 2025-12-04, a fixed build day for reproducible tests
+
+BADGE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<circle cx="32" cy="32" r="30" fill="#0b4f6c"/></svg>\n'
+)
+CONFIG = f"""\
+issuer:
+  name: Test School
+  url: https://school.example.org/
+  email: badges@example.org
+base_url: https://example.github.io/badges/
+languages: [fr, en]
+theme: {REPO / "theme"}
+"""
+BADGE = """\
+name: {fr: Civique, en: Civic}
+description: Engagement civique.
+criteria: Avoir participé à un projet.
+image: civic.svg
+"""
+RECIPIENT = """\
+name: Alice Martin
+email: alice@example.org
+public: true
+awards:
+  - id: aaaaaaaaaaaaaaaaaaaa
+    badge: civic
+    issued_on: 2025-01-15
+"""
+
+
+@dataclass
+class Project:
+    """A throw-away badgepages project."""
+
+    root: Path
+
+    def write(self, path: str, text: str) -> Path:
+        """Write a file (dedented) under the project root."""
+        file = self.root / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(textwrap.dedent(text), encoding="utf-8")
+        return file
+
+    def run(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+        """Run the command line in the project; return the exit status and the output."""
+        status = main(["-C", str(self.root), *args])
+        captured = capsys.readouterr()
+        return status, captured.out + captured.err
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """Return a valid project with one badge and one recipient."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    result = Project(tmp_path / "project")
+    result.write("site_config.yaml", CONFIG)
+    result.write("badges/civic.yaml", BADGE)
+    result.write("badges/civic.svg", BADGE_SVG)
+    result.write("recipients/alice-martin.yaml", RECIPIENT)
+    return result

@@ -1,0 +1,204 @@
+"""`badgepages check`: every problem staff can make, reported with file, line and a fix."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import Project
+
+
+def check(project: Project, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    status, output = project.run(capsys, "check")
+    lines = output.splitlines()
+    assert status == (1 if "error" in lines[-1] else 0)
+    return lines
+
+
+def test_valid_project_passes(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(project, capsys) == ["1 badges, 1 recipients, 1 awards: no problems found"]
+
+
+def recipient(project: Project, body: str, name: str = "bob") -> None:
+    project.write(f"recipients/{name}.yaml", body)
+
+
+CASES = {
+    "yaml syntax": (
+        "name: Bob: Smith\nemail: bob@example.org\n",
+        "recipients/bob.yaml:1:10: YAML syntax error: mapping values are not allowed here "
+        "(a value containing ': ' must be quoted)",
+    ),
+    "misspelt key": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    isued_on: 2025-01-02\n",
+        "recipients/bob.yaml:6:5: unknown key 'isued_on' (did you mean 'issued_on'?)",
+    ),
+    "wrong type": (
+        "name: Bob\nemail: bob@example.org\nawards: civic\n",
+        "recipients/bob.yaml:3:9: expected a list (one '- ' item per line), found text",
+    ),
+    "duplicate key": (
+        "name: Bob\nemail: bob@example.org\nname: Robert\n",
+        "recipients/bob.yaml:3:1: duplicate key 'name' (first written at line 1) "
+        "(YAML keeps only the last one: remove or rename one of them)",
+    ),
+    "NO is not false": (
+        "name: Bob\nemail: bob@example.org\npublic: NO\n",
+        "recipients/bob.yaml:3:9: 'NO' is not true or false "
+        "(write true or false; YAML 1.1 tools read yes/no/on/off differently)",
+    ),
+    "date in another format": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    issued_on: 02/01/2025\n",
+        "recipients/bob.yaml:6:16: '02/01/2025' is not a date "
+        "(write it as YYYY-MM-DD, e.g. 2025-06-30)",
+    ),
+    "tab": (
+        "name: Bob\nemail: bob@example.org\nawards:\n\t- id: x\n",
+        "recipients/bob.yaml:4:1: tab character in indentation "
+        "(YAML indents with spaces only: replace the tab with spaces)",
+    ),
+    "unknown badge": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civc\n    issued_on: 2025-01-02\n",
+        "recipients/bob.yaml:5:12: unknown badge 'civc' (did you mean 'civic'?)",
+    ),
+    "duplicate award id": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: aaaaaaaaaaaaaaaaaaaa\n"
+        "    badge: civic\n    issued_on: 2025-01-02\n",
+        "recipients/bob.yaml:4:9: duplicate award id 'aaaaaaaaaaaaaaaaaaaa' "
+        "(also used at recipients/alice-martin.yaml:5:9) "
+        "(every award needs its own id: run 'badgepages award' to get a new one)",
+    ),
+    "invalid email": (
+        "name: Bob\nemail: bob.example.org\n",
+        "recipients/bob.yaml:2:8: 'bob.example.org' is not a valid email address "
+        "(write it as name@domain.tld)",
+    ),
+    "expiry before issue": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    issued_on: 2025-01-02\n    expires: 2024-12-31\n",
+        "recipients/bob.yaml:7:14: expiry date 2024-12-31 is not after the issue date 2025-01-02",
+    ),
+    "date in the future": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    issued_on: 2030-01-02\n",
+        "recipients/bob.yaml:6:16: issue date 2030-01-02 is in the future "
+        "(an award is published once it has been earned)",
+    ),
+    "malformed url": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    issued_on: 2025-01-02\n    evidence:\n      - url: www.example.org\n",
+        "recipients/bob.yaml:8:14: 'www.example.org' is not a valid web address "
+        "(write a full https:// URL)",
+    ),
+    "same person twice": (
+        "name: Alice\nemail: ' Alice@Example.org'\n",
+        "recipients/bob.yaml:1:1: the email is also the one of recipients/alice-martin.yaml "
+        "(one person, one file: move these awards into that file)",
+    ),
+    "revoked before issued": (
+        "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    issued_on: 2025-01-02\n"
+        "    revoked: {on: 2024-01-01, reason: error}\n",
+        "recipients/bob.yaml:7:19: revocation date 2024-01-01 is before the issue date 2025-01-02",
+    ),
+}
+
+
+@pytest.mark.parametrize("body,expected", list(CASES.values()), ids=list(CASES))
+def test_reports_problem_with_location(
+    project: Project, capsys: pytest.CaptureFixture[str], body: str, expected: str
+) -> None:
+    recipient(project, body)
+    lines = check(project, capsys)
+    assert expected in lines
+    assert lines[-1].endswith("in 1 file")
+
+
+def test_unknown_key_suggests_the_right_one(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipient(project, "name: Bob\nemial: bob@example.org\n")
+    assert check(project, capsys) == [
+        "recipients/bob.yaml:1:1: missing required key 'email'",
+        "recipients/bob.yaml:2:1: unknown key 'emial' (did you mean 'email'?)",
+        "2 errors in 1 file",
+    ]
+
+
+def test_missing_id_hint_holds_a_fresh_id(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipient(project, "name: Bob\nemail: bob@example.org\nawards:\n  - badge: civic\n"
+              "    issued_on: 2025-01-02\n")
+    lines = check(project, capsys)
+    assert re.fullmatch(
+        r"recipients/bob\.yaml:4:5: award has no permanent 'id' "
+        r"\(add this line to the award: id: [a-z2-7]{20}\)",
+        lines[0],
+    )
+
+
+def test_missing_and_unreadable_images(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("badges/gone.yaml", "name: G\ndescription: d\ncriteria: c\nimage: gone.svg\n")
+    project.write("badges/bad.yaml", "name: B\ndescription: d\ncriteria: c\nimage: bad.png\n")
+    project.write("badges/bad.png", "not an image")
+    assert check(project, capsys) == [
+        "badges/bad.yaml:4:8: image 'bad.png' is not a readable PNG or SVG file",
+        "badges/gone.yaml:4:8: image 'gone.svg' not found beside the badge file "
+        "(put the SVG or PNG file in badges/ and give its file name)",
+        "2 errors in 2 files",
+    ]
+
+
+def test_duplicate_slugs_and_bad_file_names(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write("recipients/alice-martin.yml", "name: A\nemail: a2@example.org\n")
+    project.write("recipients/Bob Smith.yaml", "name: B\nemail: b@example.org\n")
+    assert check(project, capsys) == [
+        "recipients/Bob Smith.yaml:1:1: file name 'Bob Smith.yaml' is not a valid slug "
+        "(rename it to 'bob-smith.yaml': lower-case letters, digits and '-'; "
+        "the name becomes part of permanent URLs)",
+        "recipients/alice-martin.yml:1:1: duplicate slug 'alice-martin': "
+        "recipients/alice-martin.yaml has the same name (keep one file per slug)",
+        "2 errors in 2 files",
+    ]
+
+
+def test_all_problems_sorted_and_counted(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipient(project, "name: Bob\nemail: nope\npublic: yes\n", "bob")
+    recipient(project, "name: Carl\nemail: carl@\n", "carl")
+    lines = check(project, capsys)
+    assert [line.split(":")[0:2] for line in lines[:-1]] == [
+        ["recipients/bob.yaml", "2"],
+        ["recipients/bob.yaml", "3"],
+        ["recipients/carl.yaml", "2"],
+    ]
+    assert lines[-1] == "3 errors in 2 files"
+
+
+def test_github_annotations(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    recipient(project, "name: Bob\nemail: nope\n")
+    status, output = project.run(capsys, "check", "--format", "github")
+    assert status == 1
+    assert output.splitlines()[0] == (
+        "::error file=recipients/bob.yaml,line=2,col=8::'nope' is not a valid email address "
+        "(write it as name@domain.tld)"
+    )
+
+
+def test_text_in_unknown_language(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    project.write("badges/civic.yaml", "name: {fr: A, de: B}\ndescription: d\ncriteria: c\n"
+                  "image: civic.svg\n")
+    assert check(project, capsys)[0] == (
+        "badges/civic.yaml:1:7: language 'de' is not one of the site languages (fr, en) "
+        "(add it to languages in site_config.yaml, or remove this translation)"
+    )
