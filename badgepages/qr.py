@@ -6,7 +6,6 @@ import io
 
 import qrcode
 import qrcode.constants
-import qrcode.image.svg
 
 # Medium error correction survives a smudged print; a 4-module quiet zone is the standard.
 _ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
@@ -23,11 +22,26 @@ def _qr(url: str) -> qrcode.QRCode:
 
 
 def qr_svg(url: str) -> bytes:
-    """Return a QR code of ``url`` as a compact single-path SVG."""
-    image = _qr(url).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue()
+    """Return a QR code of ``url`` as a scalable single-path SVG, one unit per module."""
+    matrix = _qr(url).get_matrix()
+    size = len(matrix)
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < size:
+            if row[x]:
+                start = x
+                while x < size and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
+        f'shape-rendering="crispEdges" role="img">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>\n'
+    ).encode()
 
 
 def qr_png(url: str) -> bytes:

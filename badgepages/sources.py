@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from badgepages.diagnostics import Diagnostic, SourceLocation
@@ -70,6 +71,12 @@ def parse_yaml(raw: bytes, display_path: str) -> Parsed:
         node = YAML(typ="safe", pure=True).compose(text)
     except MarkedYAMLError as exc:
         return None, [_syntax_diagnostic(exc, display_path)]
+    except ReaderError as exc:
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        message = f"control character U+{exc.character:04X} is not allowed in YAML"
+        location = SourceLocation(display_path, line, column)
+        return None, [Diagnostic(location, message, "delete it (often pasted by accident)")]
     builder = _Builder(display_path)
     data = builder.build(node, ()) if node is not None else None
     document = YamlDocument(display_path, data, builder.value_positions, builder.key_positions)

@@ -1,0 +1,41 @@
+"""The URL scheme is permanent: award URLs are printed on CVs. These pins must never change."""
+
+from __future__ import annotations
+
+from badgepages.urls import SiteUrls
+
+URLS = SiteUrls("https://essca.github.io/badges/", "fr")
+AWARD = "k3j5q2m7x4w6v8n2p5r7"
+
+
+def test_award_urls_are_pinned() -> None:
+    assert URLS.url(URLS.award_page(AWARD, "fr")) == f"https://essca.github.io/badges/awards/{AWARD}/"
+    assert URLS.url(URLS.award_page(AWARD, "en")) == (
+        f"https://essca.github.io/badges/en/awards/{AWARD}/"
+    )
+    assert URLS.url(URLS.assertion_json(AWARD)) == (
+        f"https://essca.github.io/badges/awards/{AWARD}/assertion.json"
+    )
+    assert URLS.baked_badge(AWARD, "png") == f"awards/{AWARD}/badge.png"
+    assert URLS.baked_badge(AWARD, "svg") == f"awards/{AWARD}/badge.svg"
+    assert URLS.qr_code(AWARD, "svg") == f"awards/{AWARD}/qr.svg"
+    assert URLS.qr_code(AWARD, "png") == f"awards/{AWARD}/qr.png"
+
+
+def test_issuer_badge_and_recipient_urls_are_pinned() -> None:
+    assert URLS.url(URLS.issuer_json) == "https://essca.github.io/badges/issuer.json"
+    assert URLS.url(URLS.home_page("fr")) == "https://essca.github.io/badges/"
+    assert URLS.url(URLS.home_page("en")) == "https://essca.github.io/badges/en/"
+    assert URLS.url(URLS.badge_page("collectif-essca", "fr")) == (
+        "https://essca.github.io/badges/badges/collectif-essca/"
+    )
+    assert URLS.badge_class_json("collectif-essca") == "badges/collectif-essca/badgeclass.json"
+    assert URLS.badge_image("collectif-essca", "png") == "badges/collectif-essca/image.png"
+    assert URLS.url(URLS.recipient_page("zoe-lefevre", "en")) == (
+        "https://essca.github.io/badges/en/recipients/zoe-lefevre/"
+    )
+
+
+def test_pages_are_folder_index_files() -> None:
+    assert URLS.award_page(AWARD, "fr") == f"awards/{AWARD}/index.html"
+    assert URLS.award_page(AWARD, "en") == f"en/awards/{AWARD}/index.html"
