@@ -126,7 +126,7 @@ class Catalog:
 
 
 def load_catalog(root: Path, today: date, base_url: str | None = None) -> Catalog:
-    """Load, validate and link every source under ``root``; raise SourceError listing all problems."""
+    """Load, validate and link every source; raise SourceError listing all problems."""
     config, problems = load_config(root)
     if config is not None and base_url:
         config = config.with_base_url(base_url)
@@ -160,9 +160,9 @@ class _Loader:
         badges = {badge.slug: badge for badge in self._load_badges()}
         recipients: list[Recipient] = []
         entries: list[_AwardEntry] = []
-        for recipient, awards in self._load_recipients():
+        for recipient, recipient_entries in self._load_recipients():
             recipients.append(recipient)
-            entries.extend(awards)
+            entries.extend(recipient_entries)
         self._check_unique_ids(entries)
         self._check_unique_emails(recipients)
         awards = tuple(
@@ -221,10 +221,13 @@ class _Loader:
             if source is None:
                 continue
             recipient = Recipient(slug, source.name, normalize_email(source.email), source.public)
-            yield recipient, [
-                _AwardEntry(award, recipient, document, ("awards", index))
-                for index, award in enumerate(source.awards)
-            ]
+            yield (
+                recipient,
+                [
+                    _AwardEntry(award, recipient, document, ("awards", index))
+                    for index, award in enumerate(source.awards)
+                ],
+            )
 
     # -- badges ----------------------------------------------------------------------------
 
@@ -281,7 +284,9 @@ class _Loader:
         badge = badges.get(source.badge)
         if badge is None:
             location = document.locate((*loc, "badge"))
-            hint = did_you_mean(source.badge, sorted(badges)) or "the badges are the files in badges/"
+            hint = (
+                did_you_mean(source.badge, sorted(badges)) or "the badges are the files in badges/"
+            )
             self._error(location, f"unknown badge '{source.badge}'", hint)
             return None
         expires = source.expires or _add_duration(source.issued_on, badge.valid_for)

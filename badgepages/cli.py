@@ -87,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """Keep the terminal for build messages."""
 
 

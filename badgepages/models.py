@@ -144,9 +144,7 @@ class SiteConfigSource(_Source):
 
     issuer: IssuerSource
     base_url: Url = Field(description="Public address of the site, ending with '/'")
-    languages: list[Language] = Field(
-        default_factory=lambda: ["fr", "en"], min_length=1
-    )
+    languages: list[Language] = Field(default_factory=lambda: ["fr", "en"], min_length=1)
     theme: str = "theme"
     output: str = "_site"
 
@@ -212,7 +210,9 @@ class RecipientSource(_Source):
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def validate_document(document: YamlDocument, model: type[Model]) -> tuple[Model | None, list[Diagnostic]]:
+def validate_document(
+    document: YamlDocument, model: type[Model]
+) -> tuple[Model | None, list[Diagnostic]]:
     """Validate a document against a model; map every error to its line and column."""
     try:
         return model.model_validate(document.data if document.data is not None else {}), []
@@ -227,7 +227,9 @@ def _diagnostic(document: YamlDocument, model: type[BaseModel], error: Any) -> D
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = _fields_at(model, loc[:-1])
-        return Diagnostic(document.locate(loc, at_key=True), f"unknown key '{key}'", did_you_mean(key, known))
+        return Diagnostic(
+            document.locate(loc, at_key=True), f"unknown key '{key}'", did_you_mean(key, known)
+        )
     location = document.locate(loc)
     if kind == "missing":
         return _missing(location, loc)
@@ -254,7 +256,13 @@ def _missing(location: Any, loc: Loc) -> Diagnostic:
 
 
 def _type_message(kind: str, value: Any, default: str) -> str:
-    shape = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "empty"}
+    shape = {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        type(None): "empty",
+    }
     found = shape.get(type(value), type(value).__name__)
     expected = {
         "string_type": "text",

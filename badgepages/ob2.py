@@ -60,7 +60,9 @@ def build_badge_class(badge: Badge, urls: SiteUrls) -> JsonObject:
     if badge.tags:
         badge_class["tags"] = list(badge.tags)
     if badge.skills:
-        badge_class["alignment"] = [_alignment(skill.name.default, skill.url, skill.framework) for skill in badge.skills]
+        badge_class["alignment"] = [
+            _alignment(skill.name.default, skill.url, skill.framework) for skill in badge.skills
+        ]
     if badge.version:
         badge_class["version"] = badge.version
     return badge_class
@@ -100,7 +102,9 @@ def build_assertion(award: Award, urls: SiteUrls) -> JsonObject:
     if award.narrative:
         assertion["narrative"] = award.narrative.default
     if award.evidence:
-        assertion["evidence"] = [_evidence(e.url, e.narrative.default if e.narrative else None) for e in award.evidence]
+        assertion["evidence"] = [
+            _evidence(e.url, e.narrative.default if e.narrative else None) for e in award.evidence
+        ]
     if award.revocation:
         assertion["revoked"] = True
         assertion["revocationReason"] = award.revocation.reason

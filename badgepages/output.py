@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 
-class OutputCollision(Exception):
+class OutputCollisionError(Exception):
     """Raised when two artefacts claim the same output path."""
 
     def __init__(self, path: str) -> None:
@@ -37,7 +37,7 @@ class SiteTree:
         if pure.is_absolute() or ".." in pure.parts or not path:
             raise ValueError(f"output path '{path}' is outside the site")
         if path in self.files:
-            raise OutputCollision(path)
+            raise OutputCollisionError(path)
         self.files[path] = data
 
     def add_json(self, path: str, document: Any) -> None:

@@ -42,7 +42,9 @@ def site_urls(catalog: Catalog) -> SiteUrls:
     return SiteUrls(catalog.config.base_url, catalog.config.default_language)
 
 
-def build(root: Path, build_date: date, out_dir: Path | None = None, base_url: str | None = None) -> BuildReport:
+def build(
+    root: Path, build_date: date, out_dir: Path | None = None, base_url: str | None = None
+) -> BuildReport:
     """Build the site under ``root`` and write it; raise SourceError before writing anything."""
     catalog = load_catalog(root, build_date, base_url)
     tree, pages = build_site(catalog, build_date)
@@ -119,7 +121,9 @@ def _add_pages(tree: SiteTree, catalog: Catalog, urls: SiteUrls, build_date: dat
 
 
 def _sitemap(urls: SiteUrls, paths: list[str]) -> bytes:
-    entries = "".join(f"  <url><loc>{escape(urls.url(path))}</loc></url>\n" for path in sorted(paths))
+    entries = "".join(
+        f"  <url><loc>{escape(urls.url(path))}</loc></url>\n" for path in sorted(paths)
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
@@ -133,4 +137,3 @@ def _add_static(tree: SiteTree, catalog: Catalog, urls: SiteUrls) -> None:
         tree.add(urls.static(file.relative_to(static).as_posix()), file.read_bytes())
     # GitHub Pages runs Jekyll unless told not to; Jekyll would drop dot-folders.
     tree.add(urls.nojekyll, b"")
-

@@ -43,7 +43,7 @@ def render_markdown(text: str) -> Markup:
         url_schemes=_URL_SCHEMES,
         link_rel="noopener nofollow",
     )
-    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+    return Markup(clean)
 
 
 @dataclass(frozen=True)
@@ -239,9 +239,7 @@ def _award_page(
     )
 
 
-def _recipient_page(
-    recipient: Recipient, language: str, catalog: Catalog, urls: SiteUrls
-) -> Page:
+def _recipient_page(recipient: Recipient, language: str, catalog: Catalog, urls: SiteUrls) -> Page:
     awards = [a for a in catalog.awards_of_recipient(recipient) if a.revocation is None]
     return Page(
         "recipient.html",

@@ -20,7 +20,7 @@ def png_bytes() -> bytes:
     return buffer.getvalue()
 
 
-SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect/></svg>'
+SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><g/></svg>'
 ASSERTION = json.dumps({"id": "https://example.org/awards/a/assertion.json", "name": "Zoé ✓"})
 
 

@@ -90,7 +90,8 @@ CASES = {
     ),
     "malformed url": (
         "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
-        "    badge: civic\n    issued_on: 2025-01-02\n    evidence:\n      - url: www.example.org\n",
+        "    badge: civic\n    issued_on: 2025-01-02\n"
+        "    evidence:\n      - url: www.example.org\n",
         "recipients/bob.yaml:8:14: 'www.example.org' is not a valid web address "
         "(write a full https:// URL)",
     ),
@@ -108,7 +109,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("body,expected", list(CASES.values()), ids=list(CASES))
+@pytest.mark.parametrize(("body", "expected"), list(CASES.values()), ids=list(CASES))
 def test_reports_problem_with_location(
     project: Project, capsys: pytest.CaptureFixture[str], body: str, expected: str
 ) -> None:
@@ -132,8 +133,10 @@ def test_unknown_key_suggests_the_right_one(
 def test_missing_id_hint_holds_a_fresh_id(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    recipient(project, "name: Bob\nemail: bob@example.org\nawards:\n  - badge: civic\n"
-              "    issued_on: 2025-01-02\n")
+    recipient(
+        project,
+        "name: Bob\nemail: bob@example.org\nawards:\n  - badge: civic\n    issued_on: 2025-01-02\n",
+    )
     lines = check(project, capsys)
     assert re.fullmatch(
         r"recipients/bob\.yaml:4:5: award has no permanent 'id' "
@@ -196,8 +199,9 @@ def test_github_annotations(project: Project, capsys: pytest.CaptureFixture[str]
 
 
 def test_text_in_unknown_language(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    project.write("badges/civic.yaml", "name: {fr: A, de: B}\ndescription: d\ncriteria: c\n"
-                  "image: civic.svg\n")
+    project.write(
+        "badges/civic.yaml", "name: {fr: A, de: B}\ndescription: d\ncriteria: c\nimage: civic.svg\n"
+    )
     assert check(project, capsys)[0] == (
         "badges/civic.yaml:1:7: language 'de' is not one of the site languages (fr, en) "
         "(add it to languages in site_config.yaml, or remove this translation)"

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from badgepages.output import OutputCollision, SiteTree, write_site
+from badgepages.output import OutputCollisionError, SiteTree, write_site
 
 
 def test_refuses_two_files_at_one_path() -> None:
     tree = SiteTree()
     tree.add("a/index.html", b"1")
-    with pytest.raises(OutputCollision):
+    with pytest.raises(OutputCollisionError):
         tree.add("a/index.html", b"2")
 
 
@@ -44,7 +44,7 @@ def test_failed_write_keeps_previous_site(tmp_path: Path) -> None:
     broken = SiteTree()
     broken.add("index.html", b"v2")
     broken.add("index.html/child", b"cannot be both a file and a folder")
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=r"index\.html"):
         write_site(broken, out)
     assert (out / "index.html").read_bytes() == b"v1"
     assert [p.name for p in tmp_path.iterdir()] == ["site"]

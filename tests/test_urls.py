@@ -9,7 +9,9 @@ AWARD = "k3j5q2m7x4w6v8n2p5r7"
 
 
 def test_award_urls_are_pinned() -> None:
-    assert URLS.url(URLS.award_page(AWARD, "fr")) == f"https://essca.github.io/badges/awards/{AWARD}/"
+    assert (
+        URLS.url(URLS.award_page(AWARD, "fr")) == f"https://essca.github.io/badges/awards/{AWARD}/"
+    )
     assert URLS.url(URLS.award_page(AWARD, "en")) == (
         f"https://essca.github.io/badges/en/awards/{AWARD}/"
     )
