@@ -5,15 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from cachetools import LRUCache
-from pyld import jsonld as _pyld  # type: ignore[import-untyped]
-from pyld.canon import URDNA2015  # type: ignore[import-untyped]
-from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped]
+from pyld import jsonld as _pyld
+from pyld.canon import URDNA2015
+from pyld.context_resolver import ContextResolver
 
 CONTEXTS_DIR: Final = Path(__file__).parent / "contexts"
 
@@ -92,10 +92,7 @@ class OfflineDocumentLoader:
 
     def __call__(self, url: str, options: object = None) -> JsonObject:
         """Return a pyld RemoteDocument for url or raise ContextNotBundledError."""
-        if url in self._extra:
-            document = copy.deepcopy(self._extra[url])
-        else:
-            document = bundled_context(url)
+        document = copy.deepcopy(self._extra[url]) if url in self._extra else bundled_context(url)
         # "tag": "static" lets pyld's ContextResolver cache the resolved context (pyld 3.3
         # context_resolver.py _cache_resolved_context); the copy protects our originals
         # because pyld rewrites relative @context URLs in place.
@@ -167,6 +164,38 @@ def _serialize_quad(quad: Mapping[str, Mapping[str, str]]) -> str:
     return " ".join(parts) + " .\n"
 
 
+class CanonicalOrderError(JsonLdProcessingError):
+    """Canonical N-Quads would sort differently in RDFC-1.0 and in rdf-canonize."""
+
+    def __init__(self, lines: list[str]) -> None:
+        ValueError.__init__(
+            self,
+            "canonical N-Quads sort differently by code point (RDFC-1.0 §4.4.3) and by "
+            "UTF-16 code unit (rdf-canonize, used by JS verifiers): texts mixing characters "
+            "above U+FFFF with characters U+E000-U+FFFF in parallel values cannot be signed "
+            "interoperably",
+        )
+        self.operation = "canonicalization"
+        self.lines = tuple(lines)
+
+
+_ASTRAL: Final = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _utf16_order(line: str) -> bytes:
+    return line.encode("utf-16-be")
+
+
+def _sorted_nquads(lines: Iterable[str]) -> list[str]:
+    """Sort N-Quads in code point order, refusing data where rdf-canonize would disagree."""
+    ordered = sorted(lines)
+    if any(_ASTRAL.search(line) for line in ordered) and ordered != sorted(
+        ordered, key=_utf16_order
+    ):
+        raise CanonicalOrderError(ordered)
+    return ordered
+
+
 class _Rdfc10(URDNA2015):  # type: ignore[misc]
     """pyld's URDNA2015 with RDFC-1.0 N-Quads escaping in hashes and output."""
 
@@ -174,7 +203,7 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         """RDFC-1.0 §4.6 Hash First Degree Quads, serialising with RDFC-1.0 escapes."""
         info = self.blank_node_info[id_]
         if "hash" not in info:
-            nquads = sorted(
+            nquads = _sorted_nquads(
                 _serialize_quad(
                     {
                         key: component
@@ -191,10 +220,12 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
     def canonize(self, dataset: JsonObject) -> str:
         """Run RDFC-1.0 §4.4 and serialise the relabelled quads (pyld relabels in place)."""
         self.main(dataset, {})
-        return "".join(sorted(_serialize_quad(quad) for quad in self.quads))
+        return "".join(_sorted_nquads(_serialize_quad(quad) for quad in self.quads))
 
 
-def to_dataset(doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER) -> JsonObject:
+def to_dataset(
+    doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER
+) -> JsonObject:
     """Convert a JSON-LD document to a pyld RDF dataset (JSON-LD 1.1 §Deserialize to RDF)."""
     try:
         return dict(_pyld.JsonLdProcessor().to_rdf(dict(doc), loader.options()))

@@ -64,12 +64,12 @@ def _encode_key(header: bytes, key: bytes) -> str:
     return encode_multibase(header + key)
 
 
-def _decode_key(header: bytes, value: str) -> bytes:
+def _decode_key(header: bytes, value: str, lengths: tuple[int, ...]) -> bytes:
     raw = decode_multibase(value)
     if raw[: len(header)] != header:
         raise MultibaseError(value, f"multicodec header must be 0x{header.hex()}")
     key = raw[len(header) :]
-    if len(key) != ED25519_KEY_LENGTH:
+    if len(key) not in lengths:
         raise MultibaseError(value, f"Ed25519 key must be {ED25519_KEY_LENGTH} bytes")
     return key
 
@@ -81,7 +81,7 @@ def encode_public_key(public_key: bytes) -> str:
 
 def decode_public_key(value: str) -> bytes:
     """Decode Multikey publicKeyMultibase to the raw 32-byte Ed25519 public key."""
-    return _decode_key(ED25519_PUB_HEADER, value)
+    return _decode_key(ED25519_PUB_HEADER, value, (ED25519_KEY_LENGTH,))
 
 
 def encode_secret_key(seed: bytes) -> str:
@@ -89,6 +89,11 @@ def encode_secret_key(seed: bytes) -> str:
     return _encode_key(ED25519_PRIV_HEADER, seed)
 
 
-def decode_secret_key(value: str) -> bytes:
-    """Decode Multikey secretKeyMultibase to the raw 32-byte Ed25519 seed."""
-    return _decode_key(ED25519_PRIV_HEADER, value)
+def decode_secret_key(value: str) -> tuple[bytes, bytes | None]:
+    """Decode secretKeyMultibase to (seed, embedded public key or None).
+
+    Besides the 32-byte seed form, accept the legacy seed||public-key form (64 bytes) that
+    older Digital Bazaar tools and the OB 3.0 test vector use.
+    """
+    key = _decode_key(ED25519_PRIV_HEADER, value, (ED25519_KEY_LENGTH, 2 * ED25519_KEY_LENGTH))
+    return key[:ED25519_KEY_LENGTH], key[ED25519_KEY_LENGTH:] or None

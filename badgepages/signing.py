@@ -48,9 +48,7 @@ class UnsafeCredentialError(ValueError):
     """The credential uses terms or IRIs that JS verifiers (jsonld safe mode) reject."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(
-            "credential would not verify in JSON-LD safe mode: " + "; ".join(problems)
-        )
+        super().__init__("credential would not verify in JSON-LD safe mode: " + "; ".join(problems))
         self.problems = tuple(problems)
 
 
@@ -142,8 +140,11 @@ def generate_signing_key(verification_method: str) -> SigningKey:
 
 def public_key_multibase(public_key: Ed25519PublicKey) -> str:
     """Encode an Ed25519 public key as Multikey publicKeyMultibase."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return encode_public_key(raw)
+    return encode_public_key(_raw_public(public_key))
+
+
+def _raw_public(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def export_secret_key(key: SigningKey | Ed25519PrivateKey) -> str:
@@ -160,10 +161,13 @@ def export_secret_key(key: SigningKey | Ed25519PrivateKey) -> str:
 def parse_secret_key(text: str) -> Ed25519PrivateKey:
     """Parse a secretKeyMultibase string (surrounding whitespace allowed) to a private key."""
     try:
-        seed = decode_secret_key(text.strip())
+        seed, embedded_public = decode_secret_key(text.strip())
     except MultibaseError as error:
         raise SecretKeyError(error.reason) from None
-    return Ed25519PrivateKey.from_private_bytes(seed)
+    private_key = Ed25519PrivateKey.from_private_bytes(seed)
+    if embedded_public is not None and embedded_public != _raw_public(private_key.public_key()):
+        raise SecretKeyError("embedded public key does not match the seed")
+    return private_key
 
 
 def load_signing_key(verification_method: str, secret: str) -> SigningKey:
@@ -190,23 +194,21 @@ def _proof_config_hash(
     # canonicalised with RDFC-1.0. Cached because a build signs many credentials with the
     # same created/verificationMethod/@context.
     config = {"@context": json.loads(context_json), **json.loads(options_json)}
-    return hashlib.sha256(jsonld.canonize(config, loader).encode("utf-8")).digest()
+    return _checked_canonical_hash(config, loader)
 
 
 def _json_key(value: object) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _document_hash(
-    unsecured: Mapping[str, Any], loader: jsonld.OfflineDocumentLoader
-) -> tuple[bytes, list[str]]:
-    """Hash the RDFC-1.0 canonical document (§3.3.3, §3.3.4) and report safe-mode problems."""
-    expanded, problems = jsonld.expand_checked(unsecured, loader)
+def _checked_canonical_hash(doc: Mapping[str, Any], loader: jsonld.OfflineDocumentLoader) -> bytes:
+    """SHA-256 of the RDFC-1.0 canonical form (§3.3.3, §3.3.4), refusing unsafe JSON-LD."""
+    expanded, problems = jsonld.expand_checked(doc, loader)
     if problems:
-        return b"", problems
-    # Canonicalise the already-expanded form: it needs no context processing.
+        raise UnsafeCredentialError(problems)
+    # Canonicalise the already-expanded form: it needs no further context processing.
     canonical = jsonld.canonize({"@graph": expanded}, loader)
-    return hashlib.sha256(canonical.encode("utf-8")).digest(), []
+    return hashlib.sha256(canonical.encode("utf-8")).digest()
 
 
 def hash_data(
@@ -215,9 +217,7 @@ def hash_data(
     loader: jsonld.OfflineDocumentLoader = jsonld.DEFAULT_LOADER,
 ) -> bytes:
     """Return proofConfigHash || documentHash (VC-DI-EdDSA §3.3.4) for a document."""
-    document_hash, problems = _document_hash(unsecured, loader)
-    if problems:
-        raise UnsafeCredentialError(problems)
+    document_hash = _checked_canonical_hash(unsecured, loader)
     return _proof_config_hash_for(unsecured, proof_options, loader) + document_hash
 
 
@@ -267,14 +267,19 @@ def sign_credential(
 # --- verify -----------------------------------------------------------------------------
 
 
+_JSONLD_ERRORS: Final = (
+    UnsafeCredentialError,
+    jsonld.JsonLdProcessingError,
+    jsonld.ContextNotBundledError,
+)
+
+
 def _failure(reason: str, problems: list[str] | None = None) -> VerificationResult:
     return VerificationResult(False, reason, tuple(problems or ()))
 
 
-def _proof_shape_error(proof: object, expected_purpose: str) -> str | None:
+def _proof_shape_error(proof: JsonObject, expected_purpose: str) -> str | None:
     """Check VC-DI §4.3 / VC-DI-EdDSA §3.3.2 preconditions on one proof object."""
-    if not isinstance(proof, dict):
-        return "proof is not an object"
     expected = {"type": PROOF_TYPE, "cryptosuite": CRYPTOSUITE, "proofPurpose": expected_purpose}
     for name, value in expected.items():
         if proof.get(name) != value:
@@ -323,12 +328,32 @@ def _verify_proof(
     if "created" in proof and not key.accepts(proof["created"]):
         return f"key {key.id!r} was not valid at {proof['created']}"
     options = {name: value for name, value in proof.items() if name != "proofValue"}
-    signed = _proof_config_hash_for(unsecured, options, loader) + document_hash
+    try:
+        signed = _proof_config_hash_for(unsecured, options, loader) + document_hash
+    except _JSONLD_ERRORS as error:
+        return f"proof options: {error}"
     try:
         key.public_key.verify(signature, signed)
     except InvalidSignature:
         return "signature does not match the credential"
     return None
+
+
+def _proofs(credential: Mapping[str, Any], expected_purpose: str) -> list[JsonObject] | str:
+    """Return the proof set (object or list form) or the reason it cannot be verified."""
+    raw = credential.get("proof")
+    proofs = raw if isinstance(raw, list) else [raw]
+    if raw is None or not proofs:
+        return "credential has no proof"
+    checked: list[JsonObject] = []
+    for proof in proofs:
+        if not isinstance(proof, dict):
+            return "proof is not an object"
+        shape_error = _proof_shape_error(proof, expected_purpose)
+        if shape_error:
+            return shape_error
+        checked.append(proof)
+    return checked
 
 
 def verify_credential(
@@ -339,21 +364,16 @@ def verify_credential(
     loader: jsonld.OfflineDocumentLoader = jsonld.DEFAULT_LOADER,
 ) -> VerificationResult:
     """Verify every eddsa-rdfc-2022 proof on credential; `proof` may be an object or list."""
-    raw_proofs = credential.get("proof")
-    proofs = raw_proofs if isinstance(raw_proofs, list) else [raw_proofs]
-    if raw_proofs is None or not proofs:
-        return _failure("credential has no proof")
-    for proof in proofs:
-        shape_error = _proof_shape_error(proof, expected_purpose)
-        if shape_error:
-            return _failure(shape_error)
+    proofs = _proofs(credential, expected_purpose)
+    if isinstance(proofs, str):
+        return _failure(proofs)
     unsecured = {name: value for name, value in credential.items() if name != "proof"}
     try:
-        document_hash, problems = _document_hash(unsecured, loader)
-    except (jsonld.JsonLdProcessingError, jsonld.ContextNotBundledError) as error:
+        document_hash = _checked_canonical_hash(unsecured, loader)
+    except UnsafeCredentialError as error:
+        return _failure("credential is not valid in JSON-LD safe mode", list(error.problems))
+    except _JSONLD_ERRORS as error:
         return _failure(str(error))
-    if problems:
-        return _failure("credential is not valid in JSON-LD safe mode", problems)
     for proof in proofs:
         reason = _verify_proof(unsecured, document_hash, proof, resolve_key, loader)
         if reason:
