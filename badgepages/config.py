@@ -85,8 +85,10 @@ def _build_config(
     logo = None
     if issuer.logo:
         logo = root / issuer.logo
-        if not logo.is_file():
-            location = document.locate(("issuer", "logo"))
+        location = document.locate(("issuer", "logo"))
+        if logo.suffix.lower() not in (".svg", ".png"):
+            problems.append(Diagnostic(location, "the logo must be an SVG or PNG file"))
+        elif not logo.is_file():
             problems.append(Diagnostic(location, f"logo file '{issuer.logo}' not found"))
     description = issuer.description
     config = SiteConfig(

@@ -36,6 +36,8 @@ def build_issuer(config: SiteConfig, urls: SiteUrls) -> JsonObject:
     }
     if issuer.description:
         profile["description"] = issuer.description.default
+    if issuer.logo:
+        profile["image"] = urls.url(urls.issuer_logo(issuer.logo.suffix.lower()))
     # Scope hosted verification to this site, not the whole host (GitHub Pages hosts many
     # sites per user): OB 2.0 VerificationObject.startsWith.
     profile["verification"] = {"type": "VerificationObject", "startsWith": config.base_url}

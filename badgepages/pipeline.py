@@ -132,6 +132,9 @@ def _sitemap(urls: SiteUrls, paths: list[str]) -> bytes:
 
 
 def _add_static(tree: SiteTree, catalog: Catalog, urls: SiteUrls) -> None:
+    logo = catalog.config.issuer.logo
+    if logo:
+        tree.add(urls.issuer_logo(logo.suffix.lower()), logo.read_bytes())
     static = catalog.config.theme_dir / "static"
     for file in sorted(p for p in static.rglob("*") if p.is_file()):
         tree.add(urls.static(file.relative_to(static).as_posix()), file.read_bytes())

@@ -8,6 +8,7 @@ Scheme (``B`` is ``base_url``, ``L/`` the language prefix, empty for the default
 
     B                               home page              B L/
     B issuer.json                   OB 2.0 issuer Profile
+    B issuer-logo.svg|png           issuer logo
     B badges/<slug>/                badge page             B L/badges/<slug>/
     B badges/<slug>/badgeclass.json OB 2.0 BadgeClass
     B badges/<slug>/image.svg|png   badge image (SVG source also rendered to PNG)
@@ -70,6 +71,10 @@ class SiteUrls:
     sitemap = "sitemap.xml"
     robots = "robots.txt"
     nojekyll = ".nojekyll"
+
+    def issuer_logo(self, suffix: str) -> str:
+        """Return the output path of the issuer's logo (``suffix`` as in the source, e.g. .svg)."""
+        return f"issuer-logo{suffix}"
 
     def badge_class_json(self, slug: str) -> str:
         """Return the output path of a badge's OB 2.0 BadgeClass."""

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from badgepages.cli import main
+from tests.site import REPO, BuiltSite, build_example
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 BUILD_EPOCH = "1764806400"  # 2025-12-04, a fixed build day for reproducible tests
 
@@ -75,3 +75,14 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     result.write("badges/civic.svg", BADGE_SVG)
     result.write("recipients/alice-martin.yaml", RECIPIENT)
     return result
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--update-golden`` to regenerate golden output trees."""
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files")
+
+
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """Return the repository's example site, built once per session."""
+    return build_example(tmp_path_factory.mktemp("example") / "site")

@@ -1,0 +1,58 @@
+"""Golden output tree of a tiny site: every byte the build writes is reviewed in the diff.
+
+Regenerate with ``make golden`` (``pytest tests/test_golden.py --update-golden``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from badgepages.cli import main
+from tests.conftest import BUILD_EPOCH, REPO
+
+FIXTURE = REPO / "tests" / "fixtures" / "mini"
+GOLDEN = REPO / "tests" / "golden" / "mini"
+BINARY_MANIFEST = "BINARY-FILES.txt"
+TEXT_SUFFIXES = {".html", ".json", ".svg", ".xml", ".txt", ".css", ".js", ""}
+
+
+def snapshot(site: Path) -> dict[str, bytes]:
+    """Return text files as they are and binary files as one manifest of hashes."""
+    files: dict[str, bytes] = {}
+    manifest = []
+    for file in sorted(p for p in site.rglob("*") if p.is_file()):
+        path = file.relative_to(site).as_posix()
+        data = file.read_bytes()
+        if file.suffix in TEXT_SUFFIXES:
+            files[path] = data
+        else:
+            manifest.append(f"{hashlib.sha256(data).hexdigest()}  {len(data):>8}  {path}\n")
+    files[BINARY_MANIFEST] = "".join(manifest).encode()
+    return files
+
+
+def build_fixture(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
+    assert main(["-C", str(FIXTURE), "build", "--out", str(out)]) == 0
+
+
+def test_output_matches_golden_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    build_fixture(tmp_path / "site", monkeypatch)
+    actual = snapshot(tmp_path / "site")
+    if request.config.getoption("--update-golden"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for path, data in actual.items():
+            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / path).write_bytes(data)
+    expected = {
+        p.relative_to(GOLDEN).as_posix(): p.read_bytes() for p in GOLDEN.rglob("*") if p.is_file()
+    }
+    assert sorted(actual) == sorted(expected), "files differ: run `make golden` and review"
+    for path, data in actual.items():
+        assert data == expected[path], f"{path} differs: run `make golden` and review the diff"

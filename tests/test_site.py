@@ -1,0 +1,158 @@
+"""The built example site: identities, privacy, indexing, baking and QR codes, end to end."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import resvg_py
+import zxingcpp
+from openbadges_bakery import unbake
+from PIL import Image
+
+from tests.conftest import REPO, Project
+from tests.site import EXAMPLE_EPOCH, BuiltSite
+
+
+def test_every_json_document_is_served_at_its_id(example_site: BuiltSite) -> None:
+    documents = [p for p in example_site.files() if p.suffix == ".json"]
+    assert documents
+    for file in documents:
+        document = json.loads(file.read_text(encoding="utf-8"))
+        path = file.relative_to(example_site.out).as_posix()
+        assert document["id"] == example_site.urls.url(path)
+
+
+def test_no_email_and_no_name_without_consent(example_site: BuiltSite) -> None:
+    recipients = example_site.catalog.recipients
+    assert any(r.public for r in recipients) and any(not r.public for r in recipients)
+    secrets = [r.email for r in recipients]
+    for recipient in recipients:
+        if not recipient.public:
+            secrets += [recipient.name, recipient.slug]
+            secrets += [part for part in recipient.name.split() if len(part) > 3]
+    for file in example_site.files():
+        data = file.read_bytes().lower()
+        for secret in secrets:
+            assert secret.lower().encode() not in data, f"{secret!r} leaks in {file}"
+
+
+def test_pages_about_people_without_consent_are_not_indexed(example_site: BuiltSite) -> None:
+    urls = example_site.urls
+    sitemap = example_site.read(urls.sitemap)
+    for award in example_site.catalog.awards:
+        for language in example_site.catalog.config.languages:
+            path = urls.award_page(award.id, language)
+            page = example_site.read(path)
+            noindex = '<meta name="robots" content="noindex">' in page
+            assert noindex == (not award.recipient.public), path
+            assert (urls.url(path) in sitemap) == award.recipient.public
+    for recipient in example_site.catalog.recipients:
+        page = example_site.out / urls.recipient_page(recipient.slug, "fr")
+        assert page.exists() == recipient.public
+
+
+def test_pages_link_their_translations(example_site: BuiltSite) -> None:
+    urls = example_site.urls
+    award = example_site.catalog.awards[0]
+    page = example_site.read(urls.award_page(award.id, "en"))
+    for language in ("fr", "en"):
+        target = urls.url(urls.award_page(award.id, language))
+        assert f'hreflang="{language}" href="{target}"' in page
+    assert '<html lang="en"' in page
+
+
+def test_pages_make_no_external_requests(example_site: BuiltSite) -> None:
+    loading = re.compile(r'<(?:script|img|link|source|iframe)\b[^>]*?(?:src|href)="([^"]+)"')
+    for file in example_site.files():
+        if file.suffix != ".html":
+            continue
+        for tag in loading.finditer(file.read_text(encoding="utf-8")):
+            whole = tag.group(0)
+            if "<link" in whole and not re.search(r'rel="(stylesheet|icon|preload)"', whole):
+                continue  # canonical/alternate links are not requests
+            assert not re.match(r"(https?:)?//", tag.group(1)), f"{file}: {whole}"
+
+
+def test_bakery_unbakes_every_badge_to_the_hosted_assertion(example_site: BuiltSite) -> None:
+    urls = example_site.urls
+    for award in example_site.catalog.awards:
+        hosted = example_site.read(urls.assertion_json(award.id))
+        with (example_site.out / urls.baked_badge(award.id, "png")).open("rb") as image:
+            assert unbake(image) == hosted
+        if award.badge.image_kind == "svg":
+            with (example_site.out / urls.baked_badge(award.id, "svg")).open("rb") as image:
+                assert unbake(image) == urls.url(urls.assertion_json(award.id))
+
+
+def decode(png: bytes) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
+def test_every_qr_code_decodes_to_its_award_page(example_site: BuiltSite) -> None:
+    urls = example_site.urls
+    for award in example_site.catalog.awards:
+        expected = [urls.url(urls.award_page(award.id, "fr"))]
+        assert decode((example_site.out / urls.qr_code(award.id, "png")).read_bytes()) == expected
+        svg = example_site.read(urls.qr_code(award.id, "svg"))
+        assert decode(bytes(resvg_py.svg_to_bytes(svg_string=svg, width=500))) == expected
+
+
+def test_revoked_award_keeps_its_full_assertion(example_site: BuiltSite) -> None:
+    revoked = [a for a in example_site.catalog.awards if a.revocation]
+    assert revoked
+    for award in revoked:
+        assertion = json.loads(example_site.read(example_site.urls.assertion_json(award.id)))
+        assert assertion["revoked"] is True
+        assert assertion["revocationReason"] == award.revocation.reason  # type: ignore[union-attr]
+        assert {"recipient", "badge", "verification", "issuedOn"} <= set(assertion)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_builds_are_byte_identical(tmp_path: Path) -> None:
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"site{seed}"
+        env = {**os.environ, "SOURCE_DATE_EPOCH": EXAMPLE_EPOCH, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [sys.executable, "build.py", "build", "--out", str(out)],
+            cwd=REPO, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        outputs.append(snapshot(out))
+    assert outputs[0] == outputs[1]
+
+
+def test_failed_build_writes_nothing(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    out = project.root / "out"
+    assert project.run(capsys, "build", "--out", str(out))[0] == 0
+    before = snapshot(out)
+    project.write("recipients/bob.yaml", "name: Bob\nemail: nope\n")
+    status, output = project.run(capsys, "build", "--out", str(out))
+    assert status == 1
+    assert output.splitlines()[-1] == "nothing was built: fix the problems above"
+    assert snapshot(out) == before
+
+
+def test_markdown_from_sources_is_sanitised(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project.write(
+        "badges/civic.yaml",
+        "name: Civic\ndescription: '<script>alert(1)</script> <img src=x onerror=alert(2)>'\n"
+        "criteria: '[click](javascript:alert(3)) <iframe src=\"https://evil.example\"></iframe>'\n"
+        "image: civic.svg\n",
+    )
+    out = project.root / "out"
+    assert project.run(capsys, "build", "--out", str(out))[0] == 0
+    page = (out / "badges" / "civic" / "index.html").read_text(encoding="utf-8").lower()
+    for forbidden in ("<script>alert", "onerror", "javascript:", "<iframe"):
+        assert forbidden not in page
