@@ -219,7 +219,7 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
 
     def canonize(self, dataset: JsonObject) -> str:
         """Run RDFC-1.0 §4.4 and serialise the relabelled quads (pyld relabels in place)."""
-        self.main(dataset, {})
+        self.main(dataset, {"format": "application/n-quads"})
         return "".join(_sorted_nquads(_serialize_quad(quad) for quad in self.quads))
 
 
