@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from badgepages.jsonld import DID_V1, MULTIKEY_V1
 from badgepages.signing import VerificationKey, public_key_multibase
@@ -13,6 +14,8 @@ from badgepages.signing import VerificationKey, public_key_multibase
 DID_WEB_PREFIX: Final = "did:web:"
 DID_DOCUMENT_NAME: Final = "did.json"
 WELL_KNOWN_DID_DOCUMENT: Final = ".well-known/did.json"
+# RFC 3986 pchar without ':' and without percent-encoding.
+_PLAIN_SEGMENT: Final = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@-]+")
 
 
 class DidWebError(ValueError):
@@ -43,15 +46,19 @@ def _path_segments(base_url: str) -> tuple[str, list[str]]:
         raise DidWebError(base_url, "did:web must not use an IP address")
     # did:web §3.1: a port's colon MUST be percent-encoded.
     domain = host if parts.port is None else f"{host}%3A{parts.port}"
-    segments = [unquote(segment) for segment in parts.path.split("/") if segment]
+    segments = [segment for segment in parts.path.split("/") if segment]
+    for segment in segments:
+        if not _PLAIN_SEGMENT.fullmatch(segment):
+            # ':' separates did:web segments and resolvers disagree on percent-decoding them
+            # (the did:web spec does not decode, @digitalbazaar/did-method-web does).
+            raise DidWebError(base_url, f"path segment {segment!r} needs escaping in did:web")
     return domain, segments
 
 
 def did_from_base_url(base_url: str) -> str:
     """Return the did:web DID whose document lives at base_url (did:web §3.2.2 reversed)."""
     domain, segments = _path_segments(base_url)
-    # Path segments are joined with ':' so a literal ':' inside one must be percent-encoded.
-    return ":".join([DID_WEB_PREFIX + domain, *(quote(segment, safe="") for segment in segments)])
+    return ":".join([DID_WEB_PREFIX + domain, *segments])
 
 
 def did_document_url_path(base_url: str) -> str:

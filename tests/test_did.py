@@ -1,0 +1,152 @@
+"""did:web mapping rules (did:web §3.1-3.2) and DID documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from badgepages.did import (
+    DidWebError,
+    assertion_keys,
+    build_did_document,
+    did_document_url,
+    did_document_url_path,
+    did_from_base_url,
+    key_id,
+)
+from badgepages.signing import generate_signing_key
+
+
+@pytest.mark.parametrize(
+    ("base_url", "did", "document_path"),
+    [
+        # GitHub project site: path segment, document next to the site root.
+        ("https://example.github.io/badges/", "did:web:example.github.io:badges", "did.json"),
+        ("https://example.github.io/badges", "did:web:example.github.io:badges", "did.json"),
+        # User/organisation site or custom domain: no path, /.well-known/did.json.
+        ("https://w3c-ccg.github.io/", "did:web:w3c-ccg.github.io", ".well-known/did.json"),
+        ("https://badges.example.org", "did:web:badges.example.org", ".well-known/did.json"),
+        # Nested directories become colon-separated segments.
+        (
+            "https://w3c-ccg.github.io/user/alice/",
+            "did:web:w3c-ccg.github.io:user:alice",
+            "did.json",
+        ),
+        # did:web §3.1: the port colon is percent-encoded.
+        (
+            "https://example.com:3000/user/alice/",
+            "did:web:example.com%3A3000:user:alice",
+            "did.json",
+        ),
+        # Host names are case-insensitive; did:web uses the lowercase form.
+        ("https://Owner.GitHub.io/Repo/", "did:web:owner.github.io:Repo", "did.json"),
+    ],
+)
+def test_base_url_mapping(base_url: str, did: str, document_path: str) -> None:
+    assert did_from_base_url(base_url) == did
+    assert did_document_url_path(base_url) == document_path
+
+
+@pytest.mark.parametrize(
+    ("did", "url"),
+    [
+        ("did:web:w3c-ccg.github.io", "https://w3c-ccg.github.io/.well-known/did.json"),
+        ("did:web:w3c-ccg.github.io:user:alice", "https://w3c-ccg.github.io/user/alice/did.json"),
+        ("did:web:example.com%3A3000:user:alice", "https://example.com:3000/user/alice/did.json"),
+        ("did:web:example.github.io:badges", "https://example.github.io/badges/did.json"),
+    ],
+)
+def test_did_document_url_follows_the_read_algorithm(did: str, url: str) -> None:
+    assert did_document_url(did) == url
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://example.github.io/badges/",
+        "https://example.com:8443/a/b/",
+        "https://badges.example.org/",
+        "https://example.org/~team/badges.v2/",
+    ],
+)
+def test_document_is_published_where_the_did_resolves(base_url: str) -> None:
+    did = did_from_base_url(base_url)
+    root = base_url if base_url.endswith("/") else base_url + "/"
+    assert did_document_url(did) == root + did_document_url_path(base_url)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://example.github.io/badges/",
+        "https://192.168.1.10/badges/",
+        "https://[::1]/badges/",
+        "https://example.org/badges/?x=1",
+        "https://example.org/badges/#top",
+        "https://user:pw@example.org/",
+        "https:///nohost",
+        # ':' separates did:web segments; percent-decoding differs between resolvers.
+        "https://example.org/a:b/",
+        "https://example.org/my%20badges/",
+    ],
+)
+def test_unusable_base_urls_are_refused(base_url: str) -> None:
+    with pytest.raises(DidWebError):
+        did_from_base_url(base_url)
+
+
+@pytest.mark.parametrize("did", ["did:key:z6Mk", "did:web:", "did:web:example.org#key-1"])
+def test_non_did_web_values_are_refused(did: str) -> None:
+    with pytest.raises(DidWebError):
+        did_document_url(did)
+
+
+def test_build_did_document_lists_every_key_for_assertion() -> None:
+    did = "did:web:example.github.io:badges"
+    current = generate_signing_key(key_id(did, "key-2"))
+    retired = generate_signing_key(key_id(did))
+    document = build_did_document(did, [current.verification_key(), retired.verification_key()])
+    assert document == {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": did,
+        "verificationMethod": [
+            {
+                "id": f"{did}#key-2",
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": current.public_key_multibase,
+            },
+            {
+                "id": f"{did}#key-1",
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": retired.public_key_multibase,
+            },
+        ],
+        "assertionMethod": [f"{did}#key-2", f"{did}#key-1"],
+    }
+
+
+def test_assertion_keys_reads_back_the_document() -> None:
+    did = "did:web:example.github.io:badges"
+    key = generate_signing_key(key_id(did))
+    keys = assertion_keys(build_did_document(did, [key.verification_key()]))
+    assert list(keys) == [f"{did}#key-1"]
+    assert keys[f"{did}#key-1"].public_key == key.verification_key().public_key
+
+
+def test_assertion_keys_ignores_methods_not_listed_for_assertion() -> None:
+    did = "did:web:example.github.io:badges"
+    document = build_did_document(did, [generate_signing_key(key_id(did)).verification_key()])
+    document["assertionMethod"] = []
+    assert assertion_keys(document) == {}
+
+
+@pytest.mark.parametrize("method", ["#key-1", "did:web:other.example#key-1", "did:web:example.org"])
+def test_key_ids_must_be_absolute_urls_under_the_did(method: str) -> None:
+    with pytest.raises(DidWebError):
+        build_did_document("did:web:example.org", [generate_signing_key(method).verification_key()])
+
+
+def test_did_document_needs_a_key() -> None:
+    with pytest.raises(DidWebError):
+        build_did_document("did:web:example.org", [])
