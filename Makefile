@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-$(OB2_VENV)/.installed: tests/ob2validator/install.sh tests/ob2validator/requirements.txt
+$(OB2_VENV)/.installed: tests/ob2validator/install.sh tests/ob2validator/requirements.txt tests/ob2validator/overrides.txt
 	sh tests/ob2validator/install.sh $(OB2_VENV)
 	touch $@
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
@@ -302,6 +303,8 @@ class _Loader:
         )
         narrative = source.narrative
         revoked = source.revoked
+        if not entry.recipient.public:
+            self._check_anonymous(source, entry.recipient, document, loc)
         return Award(
             id=source.id,
             badge=badge,
@@ -337,6 +340,22 @@ class _Loader:
                 f"revocation date {revoked.on} is in the future",
             )
 
+    def _check_anonymous(
+        self, source: AwardSource, recipient: Recipient, document: YamlDocument, loc: Loc
+    ) -> None:
+        """Refuse public texts that name a recipient who has not consented to be named."""
+        texts: list[tuple[Loc, str]] = [((*loc, "narrative"), _flat(source.narrative))]
+        for index, evidence in enumerate(source.evidence):
+            texts.append(((*loc, "evidence", index, "url"), evidence.url))
+            texts.append(((*loc, "evidence", index, "narrative"), _flat(evidence.narrative)))
+        for text_loc, text in texts:
+            if _names(text, recipient):
+                self._error(
+                    document.locate(text_loc),
+                    "this public text names the recipient, who has not consented to be named",
+                    "remove the name (or the email) from it, or set public: true with consent",
+                )
+
     def _check_unique_ids(self, entries: list[_AwardEntry]) -> None:
         by_id: dict[str, list[_AwardEntry]] = defaultdict(list)
         for entry in entries:
@@ -364,6 +383,24 @@ class _Loader:
 
     def _error(self, location: SourceLocation, message: str, hint: str | None = None) -> None:
         self.problems.append(Diagnostic(location, message, hint))
+
+
+def _flat(text: TextSource | None) -> str:
+    if text is None:
+        return ""
+    return text if isinstance(text, str) else " ".join(text.values())
+
+
+def _names(text: str, recipient: Recipient) -> bool:
+    """Return whether a text contains the recipient's name, slug or email."""
+    words = set(re.findall(r"[a-z0-9]+", _slugify(text)))
+    parts = [part for part in _slugify(recipient.name).split("-") if len(part) > 3]
+    local_part = recipient.email.split("@")[0]
+    return (
+        any(part in words for part in parts)
+        or recipient.slug in _slugify(text)
+        or (len(local_part) > 3 and local_part in text.lower())
+    )
 
 
 def _is_svg(data: bytes) -> bool:
@@ -395,4 +432,5 @@ def _days_in_month(year: int, month: int) -> int:
 
 
 def _slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "name"
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "name"

@@ -86,3 +86,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """Return the repository's example site, built once per session."""
     return build_example(tmp_path_factory.mktemp("example") / "site")
+
+
+OB2_PYTHON = REPO / ".venv-ob2" / "bin" / "python"
+OB2_HARNESS = REPO / "tests" / "ob2validator" / "validate_site.py"
+
+
+@pytest.fixture(scope="session")
+def ob2_python() -> Path:
+    """Return the OB 2.0 validator venv's interpreter; fail (never skip) when it is missing."""
+    if not OB2_PYTHON.exists():
+        pytest.fail(
+            f"{OB2_PYTHON} is missing: run `make test` (or tests/ob2validator/install.sh .venv-ob2)"
+        )
+    return OB2_PYTHON

@@ -100,6 +100,13 @@ CASES = {
         "recipients/bob.yaml:1:1: the email is also the one of recipients/alice-martin.yaml "
         "(one person, one file: move these awards into that file)",
     ),
+    "name of a recipient without consent": (
+        "name: Bob Lefèvre\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    issued_on: 2025-01-02\n"
+        "    evidence:\n      - url: https://example.org/lefevre/report\n",
+        "recipients/bob.yaml:8:14: this public text names the recipient, who has not consented "
+        "to be named (remove the name (or the email) from it, or set public: true with consent)",
+    ),
     "revoked before issued": (
         "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
         "    badge: civic\n    issued_on: 2025-01-02\n"

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-OB2_PYTHON = REPO / ".venv-ob2" / "bin" / "python"
-HARNESS = REPO / "tests" / "ob2validator" / "validate_site.py"
+from tests.conftest import OB2_HARNESS as HARNESS
+
 BASE = "https://example.github.io/badges"
 CONTEXT = "https://w3id.org/openbadges/v2"
 EMAIL = "alice@example.org"
@@ -36,16 +34,6 @@ class Run:
     returncode: int
     results: list[dict[str, Any]]
     stderr: str
-
-
-@pytest.fixture(scope="session")
-def ob2_python() -> Path:
-    """Return the validator venv's interpreter; fail (never skip) when it is not installed."""
-    if not OB2_PYTHON.exists():
-        pytest.fail(
-            f"{OB2_PYTHON} is missing: run `make test` (or tests/ob2validator/install.sh .venv-ob2)"
-        )
-    return OB2_PYTHON
 
 
 def hash_email(email: str, salt: str) -> str:
