@@ -81,33 +81,45 @@ export function makeDocumentLoader({site, baseUrl} = {}) {
     }
   }
 
-  async function loadDidWeb(didUrl) {
-    const [did, fragment] = didUrl.split('#');
+  async function loadDidDocument(did) {
     const didDocument = await readSiteJson(didWebToUrl(did));
     // did:web §3.2.2 step 7: the document id must match the DID.
     if(didDocument.id !== did) {
       throw new RefusedUrlError(
-        didUrl, `DID document id "${didDocument.id}" does not match`);
+        did, `DID document id "${didDocument.id}" does not match`);
     }
+    return didDocument;
+  }
+
+  /**
+   * Load a controller document (did:web or https) and, for a URL with a
+   * fragment, return the verification method it names, carrying the
+   * document's @context as ed25519-multikey expects.
+   *
+   * @param {string} url - A DID, DID URL or https URL under the base URL.
+   * @returns {Promise<object>} The document or verification method.
+   */
+  async function loadController(url) {
+    const [documentId, fragment] = url.split('#');
+    const document = documentId.startsWith('did:web:') ?
+      await loadDidDocument(documentId) : await readSiteJson(documentId);
     if(fragment === undefined) {
-      return didDocument;
+      return document;
     }
-    const method = (didDocument.verificationMethod || [])
-      .find(vm => vm.id === didUrl || vm.id === `#${fragment}`);
+    const method = (document.verificationMethod || [])
+      .find(vm => vm.id === url || vm.id === `#${fragment}`);
     if(!method) {
-      throw new RefusedUrlError(didUrl, 'no such verificationMethod');
+      throw new RefusedUrlError(url, 'no such verificationMethod');
     }
-    return {'@context': didDocument['@context'], ...method, id: didUrl};
+    return {'@context': document['@context'], ...method, id: url};
   }
 
   return async function documentLoader(url) {
     let document;
     if(CONTEXTS.has(url)) {
       document = CONTEXTS.get(url);
-    } else if(url.startsWith('did:web:')) {
-      document = await loadDidWeb(url);
-    } else if(url.startsWith('https://')) {
-      document = await readSiteJson(url.split('#')[0]);
+    } else if(url.startsWith('did:web:') || url.startsWith('https://')) {
+      document = await loadController(url);
     } else {
       throw new RefusedUrlError(url, 'only bundled contexts, did:web and ' +
         '--base-url URLs are served');
