@@ -14,6 +14,7 @@ from cachetools import LRUCache
 from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
 
 CONTEXTS_DIR: Final = Path(__file__).parent / "contexts"
 
@@ -37,6 +38,8 @@ JsonObject = dict[str, Any]
 
 # Resolved contexts kept per loader; pyld re-uses them across calls when tagged "static".
 _RESOLVED_CACHE_SIZE: Final = 100
+# Processed (active) contexts kept per loader, see _Processor.
+_PROCESSED_CACHE_SIZE: Final = 1024
 
 
 class ContextNotBundledError(LookupError):
@@ -89,6 +92,9 @@ class OfflineDocumentLoader:
     def __init__(self, extra_contexts: Mapping[str, JsonObject] | None = None) -> None:
         self._extra = dict(extra_contexts or {})
         self.resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=_RESOLVED_CACHE_SIZE)
+        self.processed_contexts: LRUCache[tuple[Any, ...], tuple[object, Any]] = LRUCache(
+            maxsize=_PROCESSED_CACHE_SIZE
+        )
 
     def __call__(self, url: str, options: object = None) -> JsonObject:
         """Return a pyld RemoteDocument for url or raise ContextNotBundledError."""
@@ -139,9 +145,17 @@ _XSD_STRING: Final = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
+_IRI_NEEDS_ESCAPE: Final = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def _iri(value: str) -> str:
+    # Scanning with a regex first keeps the common (nothing to escape) case fast.
+    return value.translate(_IRI_ESCAPES) if _IRI_NEEDS_ESCAPE.search(value) else value
+
+
 def _term(component: Mapping[str, str]) -> str:
     if component["type"] == "IRI":
-        return "<" + component["value"].translate(_IRI_ESCAPES) + ">"
+        return "<" + _iri(component["value"]) + ">"
     return component["value"]
 
 
@@ -153,7 +167,7 @@ def _object(component: Mapping[str, str]) -> str:
     if datatype == _RDF_LANGSTRING:
         return text + "@" + component["language"] if component.get("language") else text
     if datatype != _XSD_STRING:
-        return text + "^^<" + datatype.translate(_IRI_ESCAPES) + ">"
+        return text + "^^<" + _iri(datatype) + ">"
     return text
 
 
@@ -189,11 +203,21 @@ def _utf16_order(line: str) -> bytes:
 def _sorted_nquads(lines: Iterable[str]) -> list[str]:
     """Sort N-Quads in code point order, refusing data where rdf-canonize would disagree."""
     ordered = sorted(lines)
-    if any(_ASTRAL.search(line) for line in ordered) and ordered != sorted(
-        ordered, key=_utf16_order
+    joined = "".join(ordered)
+    if (
+        not joined.isascii()
+        and _ASTRAL.search(joined)
+        and ordered != sorted(ordered, key=_utf16_order)
     ):
         raise CanonicalOrderError(ordered)
     return ordered
+
+
+def _first_degree(id_: str, component: Mapping[str, str]) -> Mapping[str, str]:
+    """RDFC-1.0 §4.6 step 3.1.1: the reference blank node reads _:a, any other _:z."""
+    if component["type"] != "blank node":
+        return component
+    return {"type": "blank node", "value": "_:a" if component["value"] == id_ else "_:z"}
 
 
 class _Rdfc10(URDNA2015):  # type: ignore[misc]
@@ -206,9 +230,7 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
             nquads = _sorted_nquads(
                 _serialize_quad(
                     {
-                        key: component
-                        if key == "predicate"
-                        else self.modify_first_degree_component(id_, component, key)
+                        key: component if key == "predicate" else _first_degree(id_, component)
                         for key, component in quad.items()
                     }
                 )
@@ -223,19 +245,90 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         return "".join(_sorted_nquads(_serialize_quad(quad) for quad in self.quads))
 
 
-def to_dataset(
-    doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER
-) -> JsonObject:
-    """Convert a JSON-LD document to a pyld RDF dataset (JSON-LD 1.1 §Deserialize to RDF)."""
+def _context_key(local_ctx: object) -> tuple[object, bool]:
+    """Key a local context: (key, compared by identity?). URLs by value, objects by id."""
+    if isinstance(local_ctx, str):
+        return local_ctx, False
+    if isinstance(local_ctx, list) and all(isinstance(item, str) for item in local_ctx):
+        return tuple(local_ctx), False
+    # The memo keeps the object alive, so its id cannot be reused while the entry exists.
+    return id(local_ctx), True
+
+
+class _Processor(_pyld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld processor that re-uses processed contexts across documents.
+
+    pyld 3.3 caches a processed context under the uuid of the active context it was applied
+    to, but a non-propagating (type-scoped) context first clones the active context and
+    gives the clone a fresh uuid, so those caches always miss and every VerifiableCredential
+    or Achievement node re-processes its scoped context. Processed contexts are immutable
+    (pyld freezes them), so memoising on (active context uuid, local context, flags) is safe.
+    """
+
+    def __init__(
+        self, memo: LRUCache[tuple[Any, ...], tuple[object, Any]], on_dropped: Any = None
+    ) -> None:
+        super().__init__(on_property_dropped=on_dropped or _pyld.noop)
+        self._memo = memo
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        flags = (override_protected, propagate, validate_scoped)
+        context_key, by_identity = _context_key(local_ctx)
+        key = (active_ctx.get("_uuid"), context_key, by_identity, *flags)
+        hit = self._memo.get(key) if key[0] is not None else None
+        if hit is not None and (not by_identity or hit[0] is local_ctx):
+            return hit[1]
+        processed = super()._process_context(active_ctx, local_ctx, options, *flags, cycles)
+        if key[0] is not None:
+            self._memo[key] = (local_ctx, processed)
+        return processed
+
+
+def _expand(
+    doc: Mapping[str, Any], loader: OfflineDocumentLoader, on_dropped: Any = None
+) -> list[Any]:
     try:
-        return dict(_pyld.JsonLdProcessor().to_rdf(dict(doc), loader.options()))
+        processor = _Processor(loader.processed_contexts, on_dropped)
+        return list(processor.expand(dict(doc), loader.options()))
     except _pyld.JsonLdError as error:
-        _reraise("toRdf", error)
+        _reraise("expansion", error)
+
+
+def _to_dataset(expanded: list[Any]) -> JsonObject:
+    """JSON-LD 1.1 API §4.6 Deserialize JSON-LD to RDF, from already-expanded input.
+
+    Same steps as pyld's to_rdf minus its second expansion (private pyld 3.3 helpers).
+    """
+    processor = _pyld.JsonLdProcessor()
+    issuer = IdentifierIssuer("_:b")
+    node_map: JsonObject = {"@default": {}}
+    processor._create_node_map(expanded, node_map, "@default", issuer)
+    options = {"produceGeneralizedRdf": False, "processingMode": "json-ld-1.1"}
+    return {
+        name: processor._graph_to_rdf(graph, issuer, options)
+        for name, graph in sorted(node_map.items())
+        # Relative graph names are dropped, as in pyld and jsonld.js.
+        if name == "@default" or _is_absolute(name)
+    }
+
+
+def canonize_expanded(expanded: list[Any]) -> str:
+    """Return the RDFC-1.0 canonical N-Quads of expanded JSON-LD (consumes its argument)."""
+    return _Rdfc10().canonize(_to_dataset(expanded))
 
 
 def canonize(doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER) -> str:
     """Return the RDFC-1.0 canonical N-Quads of a JSON-LD document."""
-    return _Rdfc10().canonize(to_dataset(doc, loader))
+    return canonize_expanded(_expand(doc, loader))
 
 
 def _reraise(operation: str, error: Exception) -> NoReturn:
@@ -325,11 +418,7 @@ def expand_checked(
         if term is not None:
             problems.append(f"undefined term {term!r}")
 
-    try:
-        processor = _pyld.JsonLdProcessor(on_property_dropped=on_dropped)
-        expanded = processor.expand(dict(doc), loader.options())
-    except _pyld.JsonLdError as error:
-        _reraise("expansion", error)
+    expanded = _expand(doc, loader, on_dropped)
     if not expanded:
         # jsonld.js safe mode: "empty object" / "object with only @id" at top level.
         problems.append("document has no properties that expand to RDF")

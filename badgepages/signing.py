@@ -206,8 +206,7 @@ def _checked_canonical_hash(doc: Mapping[str, Any], loader: jsonld.OfflineDocume
     expanded, problems = jsonld.expand_checked(doc, loader)
     if problems:
         raise UnsafeCredentialError(problems)
-    # Canonicalise the already-expanded form: it needs no further context processing.
-    canonical = jsonld.canonize({"@graph": expanded}, loader)
+    canonical = jsonld.canonize_expanded(expanded)
     return hashlib.sha256(canonical.encode("utf-8")).digest()
 
 
