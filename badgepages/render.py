@@ -254,5 +254,5 @@ def _recipient_page(recipient: Recipient, language: str, catalog: Catalog, urls:
 
 def _summary(text: Localized, language: str) -> str:
     first = text[language].strip().split("\n\n")[0]
-    plain = nh3.clean(markdown.markdown(first), tags=set())
+    plain = " ".join(nh3.clean(markdown.markdown(first), tags=set()).split())
     return plain if len(plain) <= 200 else plain[:197].rstrip() + "…"
