@@ -6,11 +6,13 @@ import copy
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, NoReturn
 
 from cachetools import LRUCache
+from frozendict import frozendict
 from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
@@ -38,8 +40,9 @@ JsonObject = dict[str, Any]
 
 # Resolved contexts kept per loader; pyld re-uses them across calls when tagged "static".
 _RESOLVED_CACHE_SIZE: Final = 100
-# Processed (active) contexts kept per loader, see _Processor.
+# Processed (active) contexts and expanded IRIs kept per loader, see _Processor.
 _PROCESSED_CACHE_SIZE: Final = 1024
+_IRI_CACHE_SIZE: Final = 8192
 
 
 class ContextNotBundledError(LookupError):
@@ -86,15 +89,25 @@ def bundled_context(url: str) -> JsonObject:
     return copy.deepcopy(_read_bundled(url))
 
 
+@dataclass(frozen=True)
+class _ProcessorCaches:
+    """Per-loader memo of processed contexts and expanded IRIs, see _Processor."""
+
+    contexts: LRUCache[tuple[Any, ...], tuple[object, Any]] = field(
+        default_factory=lambda: LRUCache(maxsize=_PROCESSED_CACHE_SIZE)
+    )
+    iris: LRUCache[tuple[Any, ...], Any] = field(
+        default_factory=lambda: LRUCache(maxsize=_IRI_CACHE_SIZE)
+    )
+
+
 class OfflineDocumentLoader:
     """pyld document loader serving bundled (and explicitly added) contexts, nothing else."""
 
     def __init__(self, extra_contexts: Mapping[str, JsonObject] | None = None) -> None:
         self._extra = dict(extra_contexts or {})
         self.resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=_RESOLVED_CACHE_SIZE)
-        self.processed_contexts: LRUCache[tuple[Any, ...], tuple[object, Any]] = LRUCache(
-            maxsize=_PROCESSED_CACHE_SIZE
-        )
+        self.processor_caches = _ProcessorCaches()
 
     def __call__(self, url: str, options: object = None) -> JsonObject:
         """Return a pyld RemoteDocument for url or raise ContextNotBundledError."""
@@ -265,11 +278,9 @@ class _Processor(_pyld.JsonLdProcessor):  # type: ignore[misc]
     (pyld freezes them), so memoising on (active context uuid, local context, flags) is safe.
     """
 
-    def __init__(
-        self, memo: LRUCache[tuple[Any, ...], tuple[object, Any]], on_dropped: Any = None
-    ) -> None:
+    def __init__(self, caches: _ProcessorCaches, on_dropped: Any = None) -> None:
         super().__init__(on_property_dropped=on_dropped or _pyld.noop)
-        self._memo = memo
+        self._caches = caches
 
     def _process_context(
         self,
@@ -284,20 +295,45 @@ class _Processor(_pyld.JsonLdProcessor):  # type: ignore[misc]
         flags = (override_protected, propagate, validate_scoped)
         context_key, by_identity = _context_key(local_ctx)
         key = (active_ctx.get("_uuid"), context_key, by_identity, *flags)
-        hit = self._memo.get(key) if key[0] is not None else None
+        hit = self._caches.contexts.get(key) if key[0] is not None else None
         if hit is not None and (not by_identity or hit[0] is local_ctx):
             return hit[1]
         processed = super()._process_context(active_ctx, local_ctx, options, *flags, cycles)
         if key[0] is not None:
-            self._memo[key] = (local_ctx, processed)
+            self._caches.contexts[key] = (local_ctx, processed)
         return processed
+
+    def _expand_iri(
+        self,
+        active_ctx: Any,
+        value: Any,
+        base: Any = None,
+        vocab: bool = False,
+        local_ctx: Any = None,
+        defined: Any = None,
+    ) -> Any:
+        # IRI expansion (JSON-LD 1.1 API §5.2) depends only on the active context; memoise it
+        # for frozen (fully processed, immutable) contexts, never during context processing.
+        if (
+            local_ctx is not None
+            or not isinstance(value, str)
+            or not isinstance(active_ctx, frozendict)
+        ):
+            return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        key = (active_ctx["_uuid"], value, base, vocab)
+        try:
+            return self._caches.iris[key]
+        except KeyError:
+            expanded = super()._expand_iri(active_ctx, value, base, vocab)
+            self._caches.iris[key] = expanded
+            return expanded
 
 
 def _expand(
     doc: Mapping[str, Any], loader: OfflineDocumentLoader, on_dropped: Any = None
 ) -> list[Any]:
     try:
-        processor = _Processor(loader.processed_contexts, on_dropped)
+        processor = _Processor(loader.processor_caches, on_dropped)
         return list(processor.expand(dict(doc), loader.options()))
     except _pyld.JsonLdError as error:
         _reraise("expansion", error)
