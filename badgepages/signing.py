@@ -109,6 +109,8 @@ class VerificationKey:
 
     def accepts(self, created: str) -> bool:
         """Tell whether a proof created at `created` falls in this key's validity period."""
+        if self.valid_from is None and self.valid_until is None:
+            return True
         moment = _parse_date_time(created)
         if self.valid_from is not None and moment < _parse_date_time(self.valid_from):
             return False
@@ -307,6 +309,14 @@ def _resolve(resolve_key: KeyResolver, method: str) -> VerificationKey | str:
         return f"verification method {method!r} is not an Ed25519 key: {error}"
 
 
+def _key_accepts(key: VerificationKey, created: str) -> bool:
+    try:
+        return key.accepts(created)
+    except ValueError:
+        # A dateTimeStamp Python cannot compare (e.g. 24:00:00, year > 9999): refuse it.
+        return False
+
+
 def _verify_proof(
     unsecured: Mapping[str, Any],
     document_hash: bytes,
@@ -324,7 +334,7 @@ def _verify_proof(
     key = _resolve(resolve_key, proof["verificationMethod"])
     if isinstance(key, str):
         return key
-    if "created" in proof and not key.accepts(proof["created"]):
+    if "created" in proof and not _key_accepts(key, proof["created"]):
         return f"key {key.id!r} was not valid at {proof['created']}"
     options = {name: value for name, value in proof.items() if name != "proofValue"}
     try:

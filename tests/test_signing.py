@@ -397,6 +397,15 @@ def test_key_validity_period_is_enforced() -> None:
     assert verify_credential(SIGNED, lambda _: current)
 
 
+def test_uncomparable_created_is_refused_when_the_key_has_a_validity_period() -> None:
+    key = VerificationKey(KEY.verification_method, KEY.private_key.public_key(), CREATED)
+    signed = sign_credential(recommended_credential(), KEY, "2025-01-01T24:00:00Z")
+    assert verify_credential(signed, resolver(KEY))
+    result = verify_credential(signed, lambda _: key)
+    assert not result
+    assert result.reason == f"key {KEY.verification_method!r} was not valid at 2025-01-01T24:00:00Z"
+
+
 def test_canonical_document_hash_matches_hash_data() -> None:
     unsigned = {k: v for k, v in SIGNED.items() if k != "proof"}
     options = {k: v for k, v in SIGNED["proof"][0].items() if k != "proofValue"}
