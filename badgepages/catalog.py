@@ -15,6 +15,8 @@ from typing import Literal
 from badgepages.config import SiteConfig, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
 from badgepages.identity import normalize_email
+from badgepages.keys import IssuerKey, load_keys
+from badgepages.ledger import LEDGER_FILE, Ledger, LedgerError, load_ledger
 from badgepages.models import (
     AwardSource,
     BadgeSource,
@@ -58,6 +60,7 @@ class Badge:
     skills: tuple[Skill, ...]
     valid_for: str | None
     version: str | None
+    achievement_type: str
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,12 @@ class Catalog:
     badges: tuple[Badge, ...]
     recipients: tuple[Recipient, ...]
     awards: tuple[Award, ...]
+    keys: tuple[IssuerKey, ...]
+    ledger: Ledger
+
+    def status_index(self, award: Award) -> int:
+        """Return the award's permanent index in the revocation status list."""
+        return self.ledger.awards[award.id].status_index
 
     def awards_of_badge(self, badge: Badge) -> tuple[Award, ...]:
         """Return a badge's awards, oldest first."""
@@ -133,8 +142,16 @@ def load_catalog(root: Path, today: date, base_url: str | None = None) -> Catalo
         config = config.with_base_url(base_url)
     if config is None:
         raise SourceError(problems)
+    keys, key_problems = load_keys(root)
+    problems.extend(key_problems)
+    try:
+        published = load_ledger(root)
+    except LedgerError as error:
+        raise SourceError(
+            [*problems, Diagnostic(SourceLocation(LEDGER_FILE), str(error))]
+        ) from None
     loader = _Loader(config, today)
-    catalog = loader.load()
+    catalog = loader.load(keys, published)
     problems.extend(loader.problems)
     if any(p.severity == "error" for p in problems):
         raise SourceError(problems)
@@ -157,7 +174,7 @@ class _Loader:
         self.today = today
         self.problems: list[Diagnostic] = []
 
-    def load(self) -> Catalog:
+    def load(self, keys: tuple[IssuerKey, ...], published: Ledger) -> Catalog:
         badges = {badge.slug: badge for badge in self._load_badges()}
         recipients: list[Recipient] = []
         entries: list[_AwardEntry] = []
@@ -169,12 +186,45 @@ class _Loader:
         awards = tuple(
             award for entry in entries if (award := self._link_award(entry, badges)) is not None
         )
+        self._check_nothing_unpublished(published, entries, badges)
+        ledger = published.with_awards(((a.id, a.badge.slug) for a in awards), badges)
         return Catalog(
             self.config,
             tuple(sorted(badges.values(), key=lambda b: b.slug)),
             tuple(recipients),
             tuple(sorted(awards, key=lambda a: (a.issued_on, a.id))),
+            keys,
+            ledger,
         )
+
+    def _check_nothing_unpublished(
+        self, published: Ledger, entries: list[_AwardEntry], badges: dict[str, Badge]
+    ) -> None:
+        """Refuse to lose what was published: URLs printed on CVs must keep answering."""
+        if self.problems:
+            return  # a file that does not load would look like deleted awards: fix it first
+        present = {entry.source.id: entry for entry in entries}
+        for award_id, entry in sorted(published.awards.items()):
+            if award_id not in present:
+                self._error(
+                    SourceLocation(LEDGER_FILE),
+                    f"published award '{award_id}' ({entry.badge}) is missing from recipients/",
+                    "a published award cannot be deleted: put it back and revoke it "
+                    f"(badgepages revoke {award_id} --reason …), or erase the recipient",
+                )
+            elif present[award_id].source.badge != entry.badge:
+                source = present[award_id]
+                self._error(
+                    source.document.locate((*source.loc, "badge")),
+                    f"award '{award_id}' was published as '{entry.badge}'",
+                    "a published award cannot change badge: revoke it and award the right one",
+                )
+        for slug in sorted(published.badges - set(badges)):
+            self._error(
+                SourceLocation(LEDGER_FILE),
+                f"published badge '{slug}' is missing from badges/",
+                f"a published badge cannot be deleted or renamed: restore badges/{slug}.yaml",
+            )
 
     # -- files -----------------------------------------------------------------------------
 
@@ -250,6 +300,7 @@ class _Loader:
             skills=skills,
             valid_for=source.valid_for,
             version=source.version,
+            achievement_type=source.achievement_type,
         )
         return badge if kind else None
 

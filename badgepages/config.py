@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from badgepages.diagnostics import Diagnostic, SourceLocation
+from badgepages.did import DidWebError, did_from_base_url
 from badgepages.models import SiteConfigSource, TextSource, validate_document
 from badgepages.sources import YamlDocument, read_yaml
 from badgepages.text import Localized, localize
@@ -35,11 +36,20 @@ class SiteConfig:
     languages: tuple[str, ...]
     theme_dir: Path
     output_dir: Path
+    public_base_url: str
 
     @property
     def default_language(self) -> str:
         """Return the language served at the plain URLs."""
         return self.languages[0]
+
+    @property
+    def did(self) -> str:
+        """Return the issuer's did:web: from the address served, or the public one for previews."""
+        try:
+            return did_from_base_url(self.base_url)
+        except DidWebError:
+            return did_from_base_url(self.public_base_url)
 
     def with_base_url(self, base_url: str) -> SiteConfig:
         """Return this configuration served from another address (local previews, tests)."""
@@ -50,6 +60,7 @@ class SiteConfig:
             self.languages,
             self.theme_dir,
             self.output_dir,
+            self.public_base_url,
         )
 
 
@@ -105,6 +116,7 @@ def _build_config(
         languages=languages,
         theme_dir=root / source.theme,
         output_dir=root / source.output,
+        public_base_url=_with_slash(source.base_url),
     )
     return (None if problems else config), problems
 

@@ -121,6 +121,51 @@ Slug = Annotated[str, AfterValidator(_check_slug)]
 AwardId = Annotated[str, AfterValidator(_check_award_id)]
 Language = Annotated[str, AfterValidator(_check_language)]
 
+# OB 3.0 AchievementType enumeration (extensible with "ext:" names).
+ACHIEVEMENT_TYPES = [
+    "Achievement",
+    "ApprenticeshipCertificate",
+    "Assessment",
+    "Assignment",
+    "AssociateDegree",
+    "Award",
+    "Badge",
+    "BachelorDegree",
+    "Certificate",
+    "CertificateOfCompletion",
+    "Certification",
+    "CommunityService",
+    "Competency",
+    "Course",
+    "CoCurricular",
+    "Degree",
+    "Diploma",
+    "DoctoralDegree",
+    "Fieldwork",
+    "GeneralEducationDevelopment",
+    "JourneymanCertificate",
+    "LearningProgram",
+    "License",
+    "Membership",
+    "ProfessionalDoctorate",
+    "QualityAssuranceCredential",
+    "MasterCertificate",
+    "MasterDegree",
+    "MicroCredential",
+    "ResearchDoctorate",
+    "SecondarySchoolDiploma",
+]
+
+
+def _check_achievement_type(value: str) -> str:
+    if value not in ACHIEVEMENT_TYPES and not re.fullmatch(r"ext:[A-Za-z0-9._-]+", value):
+        hint = did_you_mean(value, ACHIEVEMENT_TYPES) or "e.g. Badge, CoCurricular, Competency"
+        raise _fail(f"'{value}' is not an Open Badges 3.0 achievement type", hint)
+    return value
+
+
+AchievementType = Annotated[str, AfterValidator(_check_achievement_type)]
+
 
 class _Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -168,6 +213,9 @@ class BadgeSource(_Source):
     skills: list[SkillSource] = Field(default_factory=list)
     valid_for: Duration | None = Field(None, description="e.g. 2y, 18m, 90d")
     version: str | None = None
+    achievement_type: AchievementType = Field(
+        "Badge", description="OB 3.0 AchievementType, e.g. Badge, CoCurricular, Competency"
+    )
 
 
 class EvidenceSource(_Source):

@@ -6,15 +6,18 @@ error (all of them listed) → JSON, images, QR → pages → write the site ato
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from badgepages import baking, images, ob2, qr
-from badgepages.catalog import Catalog, load_catalog
+from badgepages import baking, credentials, images, ob2, qr
+from badgepages.catalog import Award, Catalog, load_catalog
+from badgepages.keys import SECRET_VARIABLE, signing_key
+from badgepages.ledger import write_ledger
 from badgepages.output import SiteTree, encode_json, write_site
 from badgepages.render import Renderer, not_found_page, site_pages
+from badgepages.signing import SigningKey
 from badgepages.urls import SiteUrls
 
 
@@ -28,11 +31,13 @@ class BuildReport:
     revoked: int
     pages: int
     files: int
+    signed: bool
 
     def summary(self) -> str:
         """Return the one-line summary printed after a build."""
+        kind = "signed" if self.signed else "UNSIGNED PREVIEW"
         return (
-            f"built {self.files} files in {self.out_dir}: {self.badges} badges, "
+            f"built {self.files} files in {self.out_dir} ({kind}): {self.badges} badges, "
             f"{self.awards} awards ({self.revoked} revoked), {self.pages} pages"
         )
 
@@ -42,14 +47,38 @@ def site_urls(catalog: Catalog) -> SiteUrls:
     return SiteUrls(catalog.config.base_url, catalog.config.default_language)
 
 
-def build(
-    root: Path, build_date: date, out_dir: Path | None = None, base_url: str | None = None
-) -> BuildReport:
-    """Build the site under ``root`` and write it; raise SourceError before writing anything."""
-    catalog = load_catalog(root, build_date, base_url)
-    tree, pages = build_site(catalog, build_date)
-    target = out_dir or catalog.config.output_dir
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: when, where, for which address, and with which signing key."""
+
+    build_date: date
+    out_dir: Path | None = None
+    base_url: str | None = None
+    signing_secret: str | None = field(default=None, repr=False)
+    require_signing: bool = False
+    update_ledger: bool = False
+
+
+class SigningRequiredError(Exception):
+    """Raised when a signed build was required and no key was given."""
+
+
+def build(root: Path, options: BuildOptions) -> BuildReport:
+    """Build the site under ``root`` and write it; raise before writing anything on error."""
+    catalog = load_catalog(root, options.build_date, options.base_url)
+    signer = None
+    if options.signing_secret:
+        signer = signing_key(options.signing_secret, catalog.keys, catalog.config.did)
+    elif options.require_signing:
+        raise SigningRequiredError(
+            f"a signed build was required but no signing key was given: set {SECRET_VARIABLE} "
+            "or pass --signing-key-file"
+        )
+    tree, pages = build_site(catalog, options.build_date, signer)
+    target = options.out_dir or catalog.config.output_dir
     write_site(tree, target)
+    if options.update_ledger:
+        write_ledger(root, catalog.ledger)
     return BuildReport(
         out_dir=target,
         badges=len(catalog.badges),
@@ -57,20 +86,31 @@ def build(
         revoked=sum(1 for a in catalog.awards if a.revocation),
         pages=pages,
         files=len(tree),
+        signed=signer is not None,
     )
 
 
-def build_site(catalog: Catalog, build_date: date) -> tuple[SiteTree, int]:
+def build_site(
+    catalog: Catalog, build_date: date, signer: SigningKey | None = None
+) -> tuple[SiteTree, int]:
     """Return every file of the site (pure: reads only the sources named by the catalog)."""
     urls = site_urls(catalog)
     tree = SiteTree()
-    _add_documents_and_images(tree, catalog, urls)
-    pages = _add_pages(tree, catalog, urls, build_date)
+    issued = credentials.issue(catalog, urls, catalog.config.did, signer, build_date)
+    _add_documents_and_images(tree, catalog, urls, issued)
+    pages = _add_pages(tree, catalog, urls, build_date, issued.signed)
     _add_static(tree, catalog, urls)
     return tree, pages
 
 
-def _add_documents_and_images(tree: SiteTree, catalog: Catalog, urls: SiteUrls) -> None:
+def _add_documents_and_images(
+    tree: SiteTree, catalog: Catalog, urls: SiteUrls, issued: credentials.Issued
+) -> None:
+    for path, credential in issued.credentials.items():
+        tree.add_json(path, credential)
+    tree.add_json(urls.status_list, issued.status_list)
+    if issued.did_document:
+        tree.add_json(*issued.did_document)
     documents = ob2.build_all(catalog, urls)
     for path, document in documents.items():
         tree.add_json(path, document)
@@ -95,13 +135,31 @@ def _add_documents_and_images(tree: SiteTree, catalog: Catalog, urls: SiteUrls) 
                 verify=urls.url(assertion_path),
             )
             tree.add(urls.baked_badge(award.id, "svg"), svg)
+        _add_baked_credential(tree, award, urls, rasters[award.badge.slug], issued)
         page_url = urls.url(urls.award_page(award.id, urls.default_language))
         tree.add(urls.qr_code(award.id, "svg"), qr.qr_svg(page_url))
         tree.add(urls.qr_code(award.id, "png"), qr.qr_png(page_url))
 
 
-def _add_pages(tree: SiteTree, catalog: Catalog, urls: SiteUrls, build_date: date) -> int:
-    renderer = Renderer(catalog.config.theme_dir, catalog, urls, build_date)
+def _add_baked_credential(
+    tree: SiteTree, award: Award, urls: SiteUrls, raster: bytes, issued: credentials.Issued
+) -> None:
+    """Bake the OB 3.0 credential (OB 3.0 §"Baked Badge": keyword openbadgecredential)."""
+    text = encode_json(issued.credentials[urls.credential_json(award.id)]).decode("utf-8")
+    tree.add(
+        urls.baked_credential(award.id, "png"), baking.bake_png(raster, baking.OB3_KEYWORD, text)
+    )
+    if award.badge.image_kind == "svg":
+        svg = baking.bake_svg(
+            award.badge.image.read_bytes(), "credential", baking.OB3_SVG_NAMESPACE, text, None
+        )
+        tree.add(urls.baked_credential(award.id, "svg"), svg)
+
+
+def _add_pages(
+    tree: SiteTree, catalog: Catalog, urls: SiteUrls, build_date: date, signed: bool
+) -> int:
+    renderer = Renderer(catalog.config.theme_dir, catalog, urls, build_date, signed)
     languages = catalog.config.languages
     by_language = [list(site_pages(catalog, urls, build_date, language)) for language in languages]
     indexable: list[str] = []

@@ -84,7 +84,10 @@ def linkedin_url(award: Award, catalog: Catalog, urls: SiteUrls) -> str:
 class Renderer:
     """Renders pages with the theme's templates and strings, in every site language."""
 
-    def __init__(self, theme_dir: Path, catalog: Catalog, urls: SiteUrls, build_date: date):
+    def __init__(
+        self, theme_dir: Path, catalog: Catalog, urls: SiteUrls, build_date: date, signed: bool
+    ):
+        self.signed = signed
         self.catalog = catalog
         self.urls = urls
         self.build_date = build_date
@@ -116,6 +119,7 @@ class Renderer:
             "urls": self.urls,
             "issuer": self.catalog.config.issuer,
             "build_date": self.build_date,
+            "signed": self.signed,
         }
         return template.render(context).encode("utf-8")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from badgepages.keys import KeysSource
 from badgepages.models import BadgeSource, RecipientSource, SiteConfigSource
 
 SCHEMAS_DIR = "schemas"
@@ -15,6 +16,7 @@ SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "site_config.schema.json": SiteConfigSource,
     "badge.schema.json": BadgeSource,
     "recipient.schema.json": RecipientSource,
+    "keys.schema.json": KeysSource,
 }
 
 

@@ -16,6 +16,11 @@ Scheme (``B`` is ``base_url``, ``L/`` the language prefix, empty for the default
     B awards/<id>/assertion.json    OB 2.0 hosted Assertion
     B awards/<id>/badge.png|svg     badge baked with the OB 2.0 assertion
     B awards/<id>/qr.svg|png        QR code of the award page
+    B awards/<id>/credential.json   OB 3.0 OpenBadgeCredential (signed)
+    B awards/<id>/credential.png|svg  badge baked with the OB 3.0 credential
+    B did.json                      DID document of did:web:<host>:<path>
+                                    (.well-known/did.json when B is a domain root)
+    B status/revocation-1.json      Bitstring status list credential (revocation)
     B recipients/<slug>/            a consenting recipient's page   B L/recipients/<slug>/
 """
 
@@ -95,6 +100,16 @@ class SiteUrls:
     def qr_code(self, award_id: str, kind: ImageKind) -> str:
         """Return the output path of the QR code that leads to the award page."""
         return f"awards/{award_id}/qr.{kind}"
+
+    def credential_json(self, award_id: str) -> str:
+        """Return the output path of an award's OB 3.0 credential."""
+        return f"awards/{award_id}/credential.json"
+
+    def baked_credential(self, award_id: str, kind: ImageKind) -> str:
+        """Return the output path of the badge image baked with the OB 3.0 credential."""
+        return f"awards/{award_id}/credential.{kind}"
+
+    status_list = "status/revocation-1.json"
 
     def static(self, name: str) -> str:
         """Return the output path of a theme asset (CSS, JS, fonts)."""

@@ -85,7 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     """Return the repository's example site, built once per session."""
-    return build_example(tmp_path_factory.mktemp("example") / "site")
+    return build_example(tmp_path_factory.mktemp("example"))
 
 
 OB2_PYTHON = REPO / ".venv-ob2" / "bin" / "python"

@@ -1,27 +1,31 @@
-"""The example site, built once per test session, for tests that inspect the output."""
+"""The example site, signed with a throw-away key and built once per test session."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 from badgepages.catalog import Catalog, load_catalog
-from badgepages.pipeline import build, site_urls
+from badgepages.keys import add_new_key
+from badgepages.pipeline import BuildOptions, build, site_urls
 from badgepages.urls import SiteUrls
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_EPOCH = "1795824000"  # 2026-11-28: the example content's build day
 EXAMPLE_DAY = date(2026, 11, 28)
+SOURCES = ("site_config.yaml", "badges", "recipients", "theme", "published.lock", "keys.yaml")
 
 
 @dataclass
 class BuiltSite:
-    """A built site and the catalog it was built from."""
+    """A built site, the project it was built from, and its signing secret."""
 
     root: Path
     out: Path
+    secret: str
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -38,7 +42,22 @@ class BuiltSite:
         return (self.out / path).read_text(encoding="utf-8")
 
 
-def build_example(out: Path) -> BuiltSite:
-    """Build the repository's example site into ``out`` on its fixed build day."""
-    build(REPO, EXAMPLE_DAY, out)
-    return BuiltSite(REPO, out)
+def copy_example(target: Path) -> Path:
+    """Copy the repository's example project (sources only) to ``target``."""
+    target.mkdir(parents=True)
+    for name in SOURCES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.is_file():
+            shutil.copy2(source, target / name)
+    return target
+
+
+def build_example(workdir: Path) -> BuiltSite:
+    """Build a signed copy of the example project on its fixed build day."""
+    root = copy_example(workdir / "project")
+    secret, _ = add_new_key(root, EXAMPLE_DAY)
+    out = workdir / "site"
+    build(root, BuildOptions(EXAMPLE_DAY, out_dir=out, signing_secret=secret))
+    return BuiltSite(root, out, secret)

@@ -15,6 +15,8 @@ from badgepages.cli import main
 from tests.conftest import BUILD_EPOCH, REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "mini"
+# A key for this fixture only, committed so that the golden tree pins signed output too.
+TEST_KEY = REPO / "tests" / "fixtures" / "mini-test-signing-key.txt"
 GOLDEN = REPO / "tests" / "golden" / "mini"
 BINARY_MANIFEST = "BINARY-FILES.txt"
 TEXT_SUFFIXES = {".html", ".json", ".svg", ".xml", ".txt", ".css", ".js", ""}
@@ -37,7 +39,8 @@ def snapshot(site: Path) -> dict[str, bytes]:
 
 def build_fixture(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
-    assert main(["-C", str(FIXTURE), "build", "--out", str(out)]) == 0
+    command = ["-C", str(FIXTURE), "build", "--out", str(out), "--signing-key-file", str(TEST_KEY)]
+    assert main(command) == 0
 
 
 def test_output_matches_golden_tree(
