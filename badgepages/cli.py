@@ -9,17 +9,21 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from badgepages import editing, schemas
+from pydantic import TypeAdapter, ValidationError
+
+from badgepages import csvimport, editing, schemas
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
-from badgepages.config import CONFIG_FILE
+from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
-from badgepages.models import did_you_mean
-from badgepages.pipeline import build
+from badgepages.keys import KEYS_FILE, SECRET_VARIABLE, SigningSetupError, add_new_key
+from badgepages.models import Url, did_you_mean
+from badgepages.pipeline import BuildOptions, SigningRequiredError, build
+from badgepages.signing import UnsafeCredentialError
 
 
 def build_date() -> date:
@@ -56,13 +60,50 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the site; write nothing if any source has an error."""
+    options = BuildOptions(
+        build_date=build_date(),
+        out_dir=args.out,
+        base_url=args.base_url,
+        signing_secret=_signing_secret(args),
+        require_signing=getattr(args, "require_signing", False),
+        update_ledger=getattr(args, "update_ledger", False),
+    )
     try:
-        report = build(args.root, build_date(), args.out, args.base_url)
+        report = build(args.root, options)
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
         print("nothing was built: fix the problems above", file=sys.stdout)
         return 1
+    except (SigningSetupError, SigningRequiredError, UnsafeCredentialError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        print("nothing was built", file=sys.stderr)
+        return 1
     print(report.summary())
+    return 0
+
+
+def _signing_secret(args: argparse.Namespace) -> str | None:
+    """Return the private key from --signing-key-file or the environment, never echoed."""
+    key_file: Path | None = getattr(args, "signing_key_file", None)
+    if key_file is not None:
+        return key_file.read_text(encoding="utf-8").strip()
+    return os.environ.get(SECRET_VARIABLE) or None
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    """Create a signing key: print the private key once, record the public key in keys.yaml."""
+    try:
+        secret, key = add_new_key(args.root, build_date())
+    except SigningSetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Recorded the public key '{key.fragment}' in {KEYS_FILE}: commit that file.\n\n"
+        f"The PRIVATE key is printed below, once. Store it as the repository secret\n"
+        f"{SECRET_VARIABLE} (GitHub: Settings → Secrets and variables → Actions), then\n"
+        "clear this terminal. Never commit it or paste it anywhere else.\n"
+    )
+    print(secret)
     return 0
 
 
@@ -109,25 +150,111 @@ def _sources_stamp(root: Path) -> tuple[tuple[str, float], ...]:
 
 
 def cmd_award(args: argparse.Namespace) -> int:
-    """Append an award with a new permanent id to a recipient's file."""
+    """Give a badge, with new permanent ids, to recipients or to everyone in a CSV list."""
     badges = sorted(p.stem for p in (args.root / BADGES_DIR).glob("*.yaml"))
     if args.badge not in badges:
         hint = did_you_mean(args.badge, badges)
         print(f"unknown badge '{args.badge}'" + (f" ({hint})" if hint else ""), file=sys.stderr)
         return 2
-    file = args.root / RECIPIENTS_DIR / f"{args.recipient}.yaml"
-    if not file.is_file():
-        known = sorted(p.stem for p in (args.root / RECIPIENTS_DIR).glob("*.yaml"))
-        hint = did_you_mean(args.recipient, known)
-        message = f"no recipient file {RECIPIENTS_DIR}/{args.recipient}.yaml"
+    if args.date and args.date > build_date():
+        print(f"issue date {args.date} is in the future", file=sys.stderr)
+        return 2
+    if (args.csv is None) == (not args.recipients):
+        print("give recipient slugs or --csv FILE (one of the two)", file=sys.stderr)
+        return 2
+    if args.csv is not None:
+        return _award_csv(args)
+    known = sorted(p.stem for p in (args.root / RECIPIENTS_DIR).glob("*.yaml"))
+    for slug in (s for s in args.recipients if s not in known):
+        hint = did_you_mean(slug, known)
+        message = f"no recipient file {RECIPIENTS_DIR}/{slug}.yaml"
         print(message + (f" ({hint})" if hint else ""), file=sys.stderr)
+    if not set(args.recipients) <= set(known):
         return 2
+    award = editing.NewAward(
+        args.badge, args.date or build_date(), args.narrative, tuple(args.evidence or ())
+    )
+    changes = [editing.RecipientChange(slug, (award,)) for slug in dict.fromkeys(args.recipients)]
+    return _apply_changes(args, changes, None)
+
+
+def _award_csv(args: argparse.Namespace) -> int:
     try:
-        award_id = editing.append_award(file, args.badge, args.date or build_date())
-    except editing.EditError as error:
-        print(f"{file}: {error}", file=sys.stderr)
+        raw = args.csv.read_bytes()
+        catalog = load_catalog(args.root, build_date())
+    except OSError as error:
+        print(f"cannot read {args.csv}: {error.strerror}", file=sys.stderr)
         return 2
-    print(f"added award {award_id} to {RECIPIENTS_DIR}/{file.name}")
+    except SourceError as error:
+        _report(error.diagnostics, _default_format(), sys.stdout)
+        print("nothing was imported: fix the problems above first")
+        return 1
+    rows, problems = csvimport.read_award_rows(raw, str(args.csv), args.date, build_date())
+    plan, more = csvimport.plan_import(rows, args.badge, catalog)
+    if problems or more:
+        _report(sorted(set(problems + more)), _default_format(), sys.stdout)
+        print("nothing was imported: fix the rows above")
+        return 1
+    return _apply_changes(args, plan.changes, csvimport.summarize_import)
+
+
+def _apply_changes(
+    args: argparse.Namespace,
+    changes: Sequence[editing.RecipientChange],
+    summary: Callable[[Sequence[editing.PreparedFile]], str] | None,
+) -> int:
+    try:
+        prepared = editing.prepare_changes(args.root / RECIPIENTS_DIR, changes)
+    except editing.EditError as error:
+        print(error, file=sys.stderr)
+        return 2
+    editing.write_files(prepared)
+    for line in editing.describe_changes(prepared):
+        print(line)
+    if summary is not None:
+        print(summary(prepared))
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    """Revoke an award: its URLs keep answering, with the revoked status and the reason."""
+    today = build_date()
+    try:
+        file = editing.revoke_award(
+            args.root / RECIPIENTS_DIR, args.award_id, args.date or today, args.reason, today
+        )
+    except editing.EditError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"revoked award {args.award_id} in {RECIPIENTS_DIR}/{file.name}")
+    return 0
+
+
+def cmd_unrevoke(args: argparse.Namespace) -> int:
+    """Undo a revocation (e.g. one made by mistake): the award is valid again."""
+    try:
+        file = editing.unrevoke_award(args.root / RECIPIENTS_DIR, args.award_id)
+    except editing.EditError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"award {args.award_id} in {RECIPIENTS_DIR}/{file.name} is no longer revoked")
+    return 0
+
+
+def cmd_new_badge(args: argparse.Namespace) -> int:
+    """Write a commented badge skeleton and a placeholder image."""
+    config, problems = load_config(args.root)
+    if config is None and not (args.root / CONFIG_FILE).is_file():
+        print(problems[0].text, file=sys.stderr)
+        return 2
+    languages = config.languages if config else ("fr", "en")
+    try:
+        files = editing.create_badge(args.root / BADGES_DIR, args.slug, languages)
+    except editing.EditError as error:
+        print(error, file=sys.stderr)
+        return 2
+    names = " and ".join(f"{BADGES_DIR}/{file.name}" for file in files)
+    print(f"wrote {names}: replace the placeholder texts and image before the first award")
     return 0
 
 
@@ -136,6 +263,13 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     written = schemas.write_schemas(args.root / schemas.SCHEMAS_DIR)
     print(f"wrote {len(written)} schemas to {schemas.SCHEMAS_DIR}/")
     return 0
+
+
+def _web_address(value: str) -> str:
+    try:
+        return TypeAdapter(Url).validate_python(value)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(error.errors()[0]["msg"]) from None
 
 
 def _iso_date(value: str) -> date:
@@ -166,13 +300,37 @@ def make_parser() -> argparse.ArgumentParser:
     for sub in (build_cmd, serve):
         sub.add_argument("--out", type=Path, help="output folder (default: from site_config)")
     build_cmd.add_argument("--base-url", help="serve the site from another address")
+    for sub in (build_cmd, serve):
+        sub.add_argument(
+            "--signing-key-file",
+            type=Path,
+            help=f"file holding the private signing key (default: ${SECRET_VARIABLE})",
+        )
+    build_cmd.add_argument(
+        "--require-signing", action="store_true", help="fail instead of building a preview"
+    )
+    build_cmd.add_argument(
+        "--update-ledger", action="store_true", help="record what is published in published.lock"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    award = command("award", cmd_award, "give a badge to a recipient (new permanent id)")
+    award = command("award", cmd_award, "give a badge to recipients (new permanent ids)")
     award.add_argument("badge", help="badge slug (file stem in badges/)")
-    award.add_argument("recipient", help="recipient slug (file stem in recipients/)")
+    award.add_argument("recipients", nargs="*", help="recipient slugs (file stems in recipients/)")
     award.add_argument("--date", type=_iso_date, help="issue date, YYYY-MM-DD (default: today)")
+    award.add_argument("--narrative", help="what the recipient did (Markdown, optional)")
+    award.add_argument("--evidence", action="append", type=_web_address, help="evidence URL")
+    award.add_argument("--csv", type=Path, help="award list: email, name, issued_on, … columns")
+    revoke = command("revoke", cmd_revoke, "revoke an award (its pages say it was revoked)")
+    revoke.add_argument("award_id", help="the award's permanent id")
+    revoke.add_argument("--reason", required=True, help="why, shown on the award page")
+    revoke.add_argument("--date", type=_iso_date, help="YYYY-MM-DD (default: today)")
+    unrevoke = command("unrevoke", cmd_unrevoke, "undo the revocation of an award")
+    unrevoke.add_argument("award_id", help="the award's permanent id")
+    new_badge = command("new-badge", cmd_new_badge, "write a commented badge skeleton")
+    new_badge.add_argument("slug", help="permanent slug: lower-case letters, digits and '-'")
     command("schemas", cmd_schemas, "regenerate the JSON Schemas of the YAML sources")
+    command("keygen", cmd_keygen, "create a signing key (public part recorded in keys.yaml)")
     return parser
 
 
