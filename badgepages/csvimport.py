@@ -68,7 +68,7 @@ _Problem = Callable[[str], None]
 class AwardRow:
     """One valid row of an award list."""
 
-    line: int
+    line: int = field(compare=False)  # where the row starts in the file
     email: str
     name: str
     issued_on: date
@@ -348,7 +348,9 @@ def plan_import(
 
 
 def _unique_slug(name: str, taken: set[str]) -> str:
-    base = _slugify(name)
+    # A name without any Latin letter (e.g. 李小龍) gives no slug: use a neutral one.
+    latin = re.search(r"[A-Za-z0-9]", unicodedata.normalize("NFKD", name))
+    base = _slugify(name) if latin else "recipient"
     slug, number = base, 2
     while slug in taken:
         slug, number = f"{base}-{number}", number + 1
