@@ -100,5 +100,18 @@ def bake_svg(svg: bytes, element: str, namespace: str, text: str, verify: str | 
     return svg[: match.start()] + open_tag + baked + svg[match.end() :]
 
 
+_SVG_BADGE = re.compile(
+    rb"<openbadges:(?P<kind>credential|assertion)\b[^>]*>\s*<!\[CDATA\[(?P<text>.*?)\]\]>",
+    re.DOTALL,
+)
+
+
+def unbake_svg(svg: bytes) -> str | None:
+    """Return the JSON baked in an SVG (OB 3.0 credential first, then OB 2.0 assertion)."""
+    found = {m["kind"]: m["text"] for m in _SVG_BADGE.finditer(svg)}
+    text = found.get(b"credential") or next(iter(found.values()), None)
+    return text.decode("utf-8") if text is not None else None
+
+
 def _xml_attribute(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")

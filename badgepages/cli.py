@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import os
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import csvimport, editing, schemas
+from badgepages import csvimport, editing, schemas, verify
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
@@ -258,6 +260,73 @@ def cmd_new_badge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify a badge and print a plain verdict with one line per check; 0 only when valid."""
+    fetch = _web_fetch
+    if args.site:
+        try:
+            base_url = args.base_url or load_config_base_url(args.site)
+        except (OSError, KeyError, ValueError):
+            print(f"{args.site} has no issuer.json: give the site's address with --base-url",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        fetch = _site_fetcher(args.site, base_url)
+    try:
+        document = verify.load_target(args.target, fetch, lambda name: Path(name).read_bytes())
+    except (verify.NotABadgeError, OSError, LookupError) as error:
+        print(f"cannot verify {args.target}: {error}", file=sys.stderr)
+        return 2
+    report = verify.verify_document(document, fetch, datetime.now(UTC))
+    verdict = _VERDICTS[report.verdict]
+    print(f"{verdict} ({report.kind})")
+    for check in report.checks:
+        print(f"  {check.outcome:>15}  {check.name}: {check.detail}")
+    return 0 if report.verdict == "valid" else 1
+
+
+_VERDICTS = {
+    "valid": "VALID: genuine, not revoked, not expired",
+    "revoked": "REVOKED: the issuer has withdrawn this badge",
+    "expired": "EXPIRED: this badge is no longer valid",
+    "invalid": "NOT VALID: this badge is not genuine or has been altered",
+    "unverified": "NOT VERIFIED: some checks could not be done, so validity is not confirmed",
+}
+
+
+def _site_fetcher(site: Path, base: str) -> verify.Fetch:
+    """Return a fetch that answers the issuer's URLs from a built folder, and nothing else."""
+
+    def fetch(url: str) -> bytes:
+        if not url.startswith(base):
+            raise LookupError(f"{url} is outside the site folder given with --site")
+        path = url[len(base) :]
+        file = site / (path + "index.html" if path.endswith("/") or not path else path)
+        try:
+            return file.read_bytes()
+        except OSError:
+            raise LookupError(f"{url} is not in {site}") from None
+
+    return fetch
+
+
+def load_config_base_url(site: Path) -> str:
+    """Return the base URL a built site was made for, read from its issuer profile."""
+    issuer = json.loads((site / "issuer.json").read_text(encoding="utf-8"))
+    return str(issuer["id"]).removesuffix("issuer.json")
+
+
+def _web_fetch(url: str) -> bytes:
+    """Fetch a URL over HTTPS (the issuer's DID document, status list, hosted JSON)."""
+    if not url.startswith("https://"):
+        raise LookupError(f"refusing to fetch {url}: only https is used")
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            data: bytes = response.read()
+            return data
+    except (OSError, ValueError) as error:
+        raise LookupError(str(error)) from None
+
+
 def cmd_schemas(args: argparse.Namespace) -> int:
     """Write the JSON Schemas that editors use to check the YAML sources."""
     written = schemas.write_schemas(args.root / schemas.SCHEMAS_DIR)
@@ -331,6 +400,10 @@ def make_parser() -> argparse.ArgumentParser:
     new_badge.add_argument("slug", help="permanent slug: lower-case letters, digits and '-'")
     command("schemas", cmd_schemas, "regenerate the JSON Schemas of the YAML sources")
     command("keygen", cmd_keygen, "create a signing key (public part recorded in keys.yaml)")
+    verify_cmd = command("verify", cmd_verify, "verify a badge: page URL, JSON or baked image")
+    verify_cmd.add_argument("target", help="award page URL, credential/assertion JSON, PNG or SVG")
+    verify_cmd.add_argument("--site", type=Path, help="answer the issuer's URLs from this folder")
+    verify_cmd.add_argument("--base-url", help="the address the --site folder was built for")
     return parser
 
 

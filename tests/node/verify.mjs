@@ -2,7 +2,7 @@
 /*
  * Verify badgepages credentials with the Digital Bazaar stack, fully offline.
  *
- * Usage: node verify.mjs --site DIR --base-url URL FILE...
+ * Usage: node verify.mjs --site DIR --base-url URL [--now ISO-DATE] FILE...
  *
  * Each FILE is a credential JSON (DataIntegrityProof / eddsa-rdfc-2022). Keys are resolved
  * through did:web (or https URLs) mapped onto DIR; BitstringStatusListEntry statuses are
@@ -69,7 +69,7 @@ async function checkStatus(options) {
   return result;
 }
 
-async function verifyFile({file, documentLoader}) {
+async function verifyFile({file, documentLoader, now}) {
   let credential;
   try {
     credential = JSON.parse(await readFile(file, 'utf8'));
@@ -78,7 +78,7 @@ async function verifyFile({file, documentLoader}) {
   }
   const suite = new DataIntegrityProof({cryptosuite: eddsaRdfc2022CryptoSuite});
   const result = await vc.verifyCredential({
-    credential, suite, documentLoader, checkStatus
+    credential, suite, documentLoader, checkStatus, ...(now ? {now} : {})
   });
   const errors = summarise(result.error);
   if(result.statusResult && !result.statusResult.verified) {
@@ -95,7 +95,9 @@ async function verifyFile({file, documentLoader}) {
 }
 
 const {values, positionals} = parseArgs({
-  options: {site: {type: 'string'}, 'base-url': {type: 'string'}},
+  options: {
+    site: {type: 'string'}, 'base-url': {type: 'string'}, now: {type: 'string'}
+  },
   allowPositionals: true,
 });
 if(!values.site || !values['base-url'] || positionals.length === 0) {
@@ -106,7 +108,8 @@ const documentLoader = makeDocumentLoader({
 });
 let failures = 0;
 for(const file of positionals) {
-  const result = await verifyFile({file, documentLoader});
+  const now = values.now ? new Date(values.now) : undefined;
+  const result = await verifyFile({file, documentLoader, now});
   if(!result.verified) {
     failures++;
   }
