@@ -262,7 +262,7 @@ def cmd_new_badge(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify a badge and print a plain verdict with one line per check; 0 only when valid."""
-    fetch = _web_fetch
+    fetch: verify.Fetch = _web_fetch
     if args.site:
         try:
             base_url = args.base_url or load_config_base_url(args.site)
