@@ -164,6 +164,13 @@ def cmd_award(args: argparse.Namespace) -> int:
     if (args.csv is None) == (not args.recipients):
         print("give recipient slugs or --csv FILE (one of the two)", file=sys.stderr)
         return 2
+    if args.csv is not None and (args.narrative or args.evidence):
+        print(
+            "with --csv, give narratives and evidence in the list's narrative and "
+            "evidence_url columns",
+            file=sys.stderr,
+        )
+        return 2
     if args.csv is not None:
         return _award_csv(args)
     known = sorted(p.stem for p in (args.root / RECIPIENTS_DIR).glob("*.yaml"))

@@ -94,9 +94,10 @@ _ALIASES = {_header_key(alias): column for column, names in COLUMNS.items() for 
 
 def decode_csv(raw: bytes) -> str | None:
     """Return the text of a CSV file in UTF-8 (BOM or not), UTF-16 with BOM, or Windows-1252."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    for encoding in ("utf-8-sig", "cp1252"):
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if not utf16 and b"\x00" in raw:
+        return None  # a workbook (.xlsx, .ods: zip files) or another binary file
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
@@ -124,8 +125,9 @@ def read_award_rows(
     """Read and validate every row of an award list; return the good rows and every problem."""
     text = decode_csv(raw)
     if text is None:
-        hint = "save it again as CSV UTF-8, or as CSV (séparateur: point-virgule)"
-        return [], [Diagnostic(SourceLocation(display_path), "cannot read the file's text", hint)]
+        message = "cannot read the file as text: is it a CSV file?"
+        hint = "save it as CSV UTF-8, or as CSV (séparateur: point-virgule)"
+        return [], [Diagnostic(SourceLocation(display_path), message, hint)]
     separator, text, skipped = _separator(text)
     return _Reader(display_path, default_date, today, skipped).read(text, separator)
 

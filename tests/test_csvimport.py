@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from badgepages.csvimport import AwardRow, parse_date, read_award_rows
+from badgepages.diagnostics import Diagnostic, SourceLocation
 from tests.conftest import Project
 
 TODAY = date(2025, 12, 4)  # the conftest build day
@@ -198,6 +199,22 @@ HEADER_ERRORS = {
 def test_file_level_errors(text: str, expected: str) -> None:
     _, problems = read_award_rows(text.encode(), "list.csv", None, TODAY)
     assert [p.format_gcc() for p in problems] == [expected]
+
+
+MESSAGE = "cannot read the file as text: is it a CSV file?"
+HINT = "save it as CSV UTF-8, or as CSV (séparateur: point-virgule)"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"PK\x03\x04\x14\x00\x06\x00\x08\x00", b"\xff\xfee\x00m\x00a", b"\x81\x8d\x8f\x90\x9d"],
+    ids=["workbook", "broken utf-16", "neither utf-8 nor windows-1252"],
+)
+def test_files_that_are_not_text(raw: bytes) -> None:
+    assert read_award_rows(raw, "list.xlsx", None, TODAY) == (
+        [],
+        [Diagnostic(SourceLocation("list.xlsx"), MESSAGE, HINT)],
+    )
 
 
 def test_french_excel_export(project: Project, capsys: pytest.CaptureFixture[str]) -> None:

@@ -230,6 +230,11 @@ def test_award_reports_every_unknown_recipient_and_writes_nothing(
             ("award", "civic", "alice-martin", "--date", "2025-12-05"),
             "issue date 2025-12-05 is in the future\n",
         ),
+        (
+            ("award", "civic", "--csv", "x.csv", "--narrative", "x"),
+            "with --csv, give narratives and evidence in the list's narrative and "
+            "evidence_url columns\n",
+        ),
     ],
 )
 def test_award_usage_errors(
