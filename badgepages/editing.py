@@ -240,6 +240,7 @@ def write_files(prepared: Sequence[PreparedFile]) -> None:
 
 def write_text(file: Path, text: str) -> None:
     """Write a text file in UTF-8 through a temporary file, so no reader sees half of it."""
+    file.parent.mkdir(parents=True, exist_ok=True)  # recipients/ may not exist yet
     temporary = file.with_name(f".{file.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, file)

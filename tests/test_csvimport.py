@@ -378,6 +378,17 @@ def test_import_keeps_comments_and_layout(
     )
 
 
+def test_first_import_creates_the_recipients_folder(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project.root / "recipients/alice-martin.yaml").unlink()
+    (project.root / "recipients").rmdir()
+    path = write_csv(project, "email,name,date\nc@example.org,C,2025-06-05\n")
+    assert import_csv(project, capsys, path)[0] == 0
+    assert (project.root / "recipients/c.yaml").is_file()
+    assert_check_passes(project, capsys)
+
+
 def test_project_with_errors_imports_nothing(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
