@@ -217,11 +217,14 @@ def _apply_changes(
     except editing.EditError as error:
         print(error, file=sys.stderr)
         return 2
-    editing.write_files(prepared)
+    if not args.dry_run:
+        editing.write_files(prepared)
     for line in editing.describe_changes(prepared):
         print(line)
     if summary is not None:
         print(summary(prepared))
+    if args.dry_run:
+        print("dry run: nothing was written")
     return 0
 
 
@@ -397,6 +400,7 @@ def make_parser() -> argparse.ArgumentParser:
     award.add_argument("--narrative", help="what the recipient did (Markdown, optional)")
     award.add_argument("--evidence", action="append", type=_web_address, help="evidence URL")
     award.add_argument("--csv", type=Path, help="award list: email, name, issued_on, … columns")
+    award.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
     revoke = command("revoke", cmd_revoke, "revoke an award (its pages say it was revoked)")
     revoke.add_argument("award_id", help="the award's permanent id")
     revoke.add_argument("--reason", required=True, help="why, shown on the award page")

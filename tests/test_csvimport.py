@@ -99,6 +99,19 @@ def test_importing_twice_changes_nothing(
     assert snapshot(project) == before
 
 
+def test_dry_run_reports_and_writes_nothing(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(project)
+    status, output = import_csv(project, capsys, write_csv(project, GOOD), "--dry-run")
+    assert status == 0
+    assert output.splitlines()[-2:] == [
+        "created 2 recipients, added 3 awards, skipped 0 duplicates",
+        "dry run: nothing was written",
+    ]
+    assert snapshot(project) == before
+
+
 def test_same_person_twice_in_one_list(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
