@@ -71,6 +71,7 @@ class Recipient:
     name: str
     email: str
     public: bool
+    erased_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,11 @@ class Award:
     narrative: Localized | None
     evidence: tuple[Evidence, ...]
     revocation: Revocation | None
+
+    @property
+    def erased(self) -> bool:
+        """Tell whether the holder had their personal data erased (the award is withdrawn)."""
+        return self.recipient.erased_on is not None
 
     def status(self, on: date) -> Status:
         """Return the award's status on a given day."""
@@ -271,7 +277,8 @@ class _Loader:
             self.problems.extend(problems)
             if source is None:
                 continue
-            recipient = Recipient(slug, source.name, normalize_email(source.email), source.public)
+            email = normalize_email(source.email) if source.email else ""
+            recipient = Recipient(slug, source.name or "", email, source.public, source.erased_on)
             yield (
                 recipient,
                 [
@@ -353,8 +360,9 @@ class _Loader:
             for i, e in enumerate(source.evidence)
         )
         narrative = source.narrative
-        revoked = source.revoked
-        if not entry.recipient.public:
+        if entry.recipient.erased_on is not None:
+            self._check_erased(source, entry.recipient.erased_on, document, loc)
+        elif not entry.recipient.public:
             self._check_anonymous(source, entry.recipient, document, loc)
         return Award(
             id=source.id,
@@ -364,7 +372,7 @@ class _Loader:
             expires=expires,
             narrative=self._text(narrative, document, (*loc, "narrative")) if narrative else None,
             evidence=evidence,
-            revocation=Revocation(revoked.on, revoked.reason) if revoked else None,
+            revocation=_revocation(source, entry.recipient),
         )
 
     def _check_dates(self, source: AwardSource, document: YamlDocument, loc: Loc) -> None:
@@ -390,6 +398,19 @@ class _Loader:
                 document.locate((*loc, "revoked", "on")),
                 f"revocation date {revoked.on} is in the future",
             )
+
+    def _check_erased(
+        self, source: AwardSource, erased_on: date, document: YamlDocument, loc: Loc
+    ) -> None:
+        """An erased recipient's awards keep only what holds no personal data."""
+        if source.narrative or source.evidence or source.revoked:
+            self._error(
+                document.locate(loc),
+                "an erased recipient's award keeps only id, badge, issued_on and expires",
+                "remove narrative, evidence and revoked: erasure already withdraws it",
+            )
+        if erased_on < source.issued_on:
+            self._error(document.locate(("erased_on",)), "erasure date is before an issue date")
 
     def _check_anonymous(
         self, source: AwardSource, recipient: Recipient, document: YamlDocument, loc: Loc
@@ -423,7 +444,8 @@ class _Loader:
     def _check_unique_emails(self, recipients: list[Recipient]) -> None:
         by_email: dict[str, list[Recipient]] = defaultdict(list)
         for recipient in recipients:
-            by_email[recipient.email].append(recipient)
+            if recipient.erased_on is None:
+                by_email[recipient.email].append(recipient)
         for same in by_email.values():
             for recipient in same[1:]:
                 self._error(
@@ -434,6 +456,16 @@ class _Loader:
 
     def _error(self, location: SourceLocation, message: str, hint: str | None = None) -> None:
         self.problems.append(Diagnostic(location, message, hint))
+
+
+ERASED_REASON = "Withdrawn at the holder's request (right to erasure)"
+
+
+def _revocation(source: AwardSource, recipient: Recipient) -> Revocation | None:
+    if recipient.erased_on is not None:
+        return Revocation(recipient.erased_on, ERASED_REASON)
+    revoked = source.revoked
+    return Revocation(revoked.on, revoked.reason) if revoked else None
 
 
 def _flat(text: TextSource | None) -> str:

@@ -18,7 +18,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import csvimport, editing, schemas, verify
+from badgepages import csvimport, editing, erasure, schemas, verify
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
@@ -337,6 +337,26 @@ def _web_fetch(url: str) -> bytes:
         raise LookupError(str(error)) from None
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase a recipient's personal data; their awards stay as withdrawn records."""
+    file = args.root / RECIPIENTS_DIR / f"{args.recipient}.yaml"
+    if not file.is_file():
+        print(f"no recipient file {RECIPIENTS_DIR}/{args.recipient}.yaml", file=sys.stderr)
+        return 2
+    try:
+        erased, kept = erasure.erase_recipient(file, build_date())
+    except erasure.ErasureError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"erased {RECIPIENTS_DIR}/{file.name}: now {RECIPIENTS_DIR}/{erased.name}, without name, "
+        f"email, consent, narratives or evidence; {kept} award(s) kept as withdrawn records, "
+        "revoked in the status list.\n"
+        "Files they linked to elsewhere (evidence) and earlier git history are not changed."
+    )
+    return 0
+
+
 def cmd_schemas(args: argparse.Namespace) -> int:
     """Write the JSON Schemas that editors use to check the YAML sources."""
     written = schemas.write_schemas(args.root / schemas.SCHEMAS_DIR)
@@ -411,6 +431,8 @@ def make_parser() -> argparse.ArgumentParser:
     new_badge.add_argument("slug", help="permanent slug: lower-case letters, digits and '-'")
     command("schemas", cmd_schemas, "regenerate the JSON Schemas of the YAML sources")
     command("keygen", cmd_keygen, "create a signing key (public part recorded in keys.yaml)")
+    erase = command("erase", cmd_erase, "erase a recipient's personal data (right to erasure)")
+    erase.add_argument("recipient", help="recipient slug (file stem in recipients/)")
     verify_cmd = command("verify", cmd_verify, "verify a badge: page URL, JSON or baked image")
     verify_cmd.add_argument("target", help="award page URL, credential/assertion JSON, PNG or SVG")
     verify_cmd.add_argument("--site", type=Path, help="answer the issuer's URLs from this folder")

@@ -40,6 +40,11 @@ def issue(
     newest = _signing_key_entry(catalog.keys, signer)
     credentials = {}
     for award in catalog.awards:
+        if award.erased:
+            credentials[urls.credential_json(award.id)] = ob3.build_withdrawn_notice(
+                award, urls, catalog.status_index(award)
+            )
+            continue
         credential = ob3.build_credential(
             award, issuer, urls, catalog.status_index(award), language
         )

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -247,12 +248,29 @@ class AwardSource(_Source):
 class RecipientSource(_Source):
     """``recipients/<slug>.yaml``: a person and the badges they earned."""
 
-    name: str = Field(min_length=1)
-    email: Email
+    name: str | None = Field(None, min_length=1)
+    email: Email | None = None
     public: StrictBool = Field(
         False, description="Consent to show the name and a public page (default false)"
     )
+    erased_on: IsoDate | None = Field(
+        None, description="Set by 'badgepages erase': personal data removed at the holder's request"
+    )
     awards: list[AwardSource] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _identity_unless_erased(self) -> RecipientSource:
+        if self.erased_on is not None:
+            if self.name or self.email or self.public:
+                raise _fail(
+                    "an erased recipient keeps no name, email or consent",
+                    "remove them: the erasure must hold no personal data",
+                )
+            return self
+        for key in ("name", "email"):
+            if getattr(self, key) is None:
+                raise _fail(f"missing required key '{key}'")
+        return self
 
 
 Model = TypeVar("Model", bound=BaseModel)

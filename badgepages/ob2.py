@@ -83,6 +83,16 @@ def build_assertion(award: Award, urls: SiteUrls) -> JsonObject:
     A static host cannot answer 410 Gone, so revocation is declared in the body
     (OB 2.0 "Revoking Hosted Assertions"); the full body keeps it valid JSON-LD.
     """
+    if award.erased and award.revocation:
+        # Erased at the holder's request: no identity is left to publish. OB 2.0 allows a
+        # revoked assertion to keep only id and revoked ("Revoking Hosted Assertions").
+        return {
+            "@context": CONTEXT,
+            "type": "Assertion",
+            "id": urls.url(urls.assertion_json(award.id)),
+            "revoked": True,
+            "revocationReason": award.revocation.reason,
+        }
     salt = award_salt(award.id)
     assertion: JsonObject = {
         "@context": CONTEXT,

@@ -118,6 +118,21 @@ def build_credential(
     return credential
 
 
+def build_withdrawn_notice(award: Award, urls: SiteUrls, status_index: int) -> JsonObject:
+    """Return what an erased award's credential URL serves: a notice, with no personal data.
+
+    The credential the holder kept still carries its status entry, whose bit is set.
+    """
+    status_list = urls.url(urls.status_list)
+    return {
+        "id": urls.url(urls.credential_json(award.id)),
+        "withdrawn": True,
+        "reason": award.revocation.reason if award.revocation else "withdrawn",
+        "statusListCredential": status_list,
+        "statusListIndex": str(status_index),
+    }
+
+
 def _evidence(url: str, narrative: str | None) -> JsonObject:
     evidence: JsonObject = {"id": url, "type": ["Evidence"]}
     if narrative:
