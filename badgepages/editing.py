@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -115,6 +115,11 @@ def add_awards(text: str, awards: Sequence[NewAward], name: str) -> PreparedFile
         document["awards"] = listed
     if not isinstance(listed, CommentedSeq):
         raise EditError(f"'awards' in {name} is not a list")
+    if "erased_on" in document and awards:
+        raise EditError(
+            f"{name} is the record of an erased recipient",
+            "awards go to a person's own recipient file",
+        )
     present = {_award_key(item) for item in listed if isinstance(item, dict)}
     added: list[tuple[str, NewAward]] = []
     skipped: list[NewAward] = []
@@ -312,11 +317,17 @@ def _find_award(recipients_dir: Path, award_id: str) -> _FoundAward:
     known: list[str] = []
     for file in sorted(recipients_dir.glob("*.yaml")) + sorted(recipients_dir.glob("*.yml")):
         text = file.read_text(encoding="utf-8-sig")
-        for award in _award_nodes(text):
+        erased_on, awards = _award_nodes(text)
+        for award in awards:
             identifier = _value_node(award, "id")
             if not isinstance(identifier, ScalarNode):
                 continue
             if identifier.value == award_id:
+                if erased_on is not None:
+                    raise EditError(
+                        f"award {award_id} belongs to a recipient erased on {erased_on}",
+                        "it is already withdrawn, for good",
+                    )
                 if award.flow_style:
                     raise EditError(
                         f"award {award_id} in {file.name} is written on one line",
@@ -328,14 +339,21 @@ def _find_award(recipients_dir: Path, award_id: str) -> _FoundAward:
     raise EditError(f"no award with id '{award_id}'", hint)
 
 
-def _award_nodes(text: str) -> Iterator[MappingNode]:
+def _award_nodes(text: str) -> tuple[str | None, list[MappingNode]]:
+    """Return a recipient file's erasure date (if erased) and its award mappings."""
     try:
         root = YAML(typ="safe", pure=True).compose(text)
     except YAMLError:
-        return  # an unreadable file is reported by 'badgepages check'
-    awards = _value_node(root, "awards") if isinstance(root, MappingNode) else None
-    if isinstance(awards, SequenceNode):
-        yield from (item for item in awards.value if isinstance(item, MappingNode))
+        return None, []  # an unreadable file is reported by 'badgepages check'
+    if not isinstance(root, MappingNode):
+        return None, []
+    erased = _value_node(root, "erased_on")
+    awards = _value_node(root, "awards")
+    items = awards.value if isinstance(awards, SequenceNode) else []
+    return (
+        str(erased.value) if isinstance(erased, ScalarNode) else None,
+        [item for item in items if isinstance(item, MappingNode)],
+    )
 
 
 def _value_node(mapping: Node, key: str) -> Node | None:

@@ -139,6 +139,44 @@ def test_revoke_errors_change_nothing(
     assert file.read_bytes() == before
 
 
+ERASED = """\
+erased_on: 2025-06-01
+awards:
+  - id: eeeeeeeeeeeeeeeeeeee
+    badge: civic
+    issued_on: 2025-01-15
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("revoke", "eeeeeeeeeeeeeeeeeeee", "--reason", "x"),
+            "award eeeeeeeeeeeeeeeeeeee belongs to a recipient erased on 2025-06-01 "
+            "(it is already withdrawn, for good)\n",
+        ),
+        (
+            ("unrevoke", "eeeeeeeeeeeeeeeeeeee"),
+            "award eeeeeeeeeeeeeeeeeeee belongs to a recipient erased on 2025-06-01 "
+            "(it is already withdrawn, for good)\n",
+        ),
+        (
+            ("award", "civic", "erased-0123456789ab"),
+            "erased-0123456789ab.yaml is the record of an erased recipient "
+            "(awards go to a person's own recipient file)\n",
+        ),
+    ],
+)
+def test_erased_records_are_left_alone(
+    project: Project, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: str
+) -> None:
+    file = project.write("recipients/erased-0123456789ab.yaml", ERASED)
+    assert_check_passes(project, capsys)
+    assert project.run(capsys, *args) == (2, expected)
+    assert file.read_text(encoding="utf-8") == ERASED
+
+
 def test_revoking_twice_says_since_when(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
