@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -17,6 +18,7 @@ from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
 from badgepages.identity import normalize_email
 from badgepages.keys import IssuerKey, load_keys
 from badgepages.ledger import LEDGER_FILE, Ledger, LedgerError, load_ledger
+from badgepages.ledger import State as LedgerState
 from badgepages.models import (
     AwardSource,
     BadgeSource,
@@ -61,6 +63,7 @@ class Badge:
     valid_for: str | None
     version: str | None
     achievement_type: str
+    digest: str  # of the badge's YAML and image, to tell what a change touches
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,13 @@ class Award:
     revocation: Revocation | None
 
     @property
+    def ledger_state(self) -> LedgerState:
+        """Return the award's state as the ledger records it."""
+        if self.erased:
+            return "erased"
+        return "revoked" if self.revocation else "active"
+
+    @property
     def erased(self) -> bool:
         """Tell whether the holder had their personal data erased (the award is withdrawn)."""
         return self.recipient.erased_on is not None
@@ -126,7 +136,8 @@ class Catalog:
     recipients: tuple[Recipient, ...]
     awards: tuple[Award, ...]
     keys: tuple[IssuerKey, ...]
-    ledger: Ledger
+    published: Ledger  # as recorded by the last deployment
+    ledger: Ledger  # with this build's awards and badges added
 
     def status_index(self, award: Award) -> int:
         """Return the award's permanent index in the revocation status list."""
@@ -193,13 +204,17 @@ class _Loader:
             award for entry in entries if (award := self._link_award(entry, badges)) is not None
         )
         self._check_nothing_unpublished(published, entries, badges)
-        ledger = published.with_awards(((a.id, a.badge.slug) for a in awards), badges)
+        ledger = published.updated(
+            ((a.id, a.badge.slug, a.ledger_state) for a in awards),
+            {slug: badge.digest for slug, badge in badges.items()},
+        )
         return Catalog(
             self.config,
             tuple(sorted(badges.values(), key=lambda b: b.slug)),
             tuple(recipients),
             tuple(sorted(awards, key=lambda a: (a.issued_on, a.id))),
             keys,
+            published,
             ledger,
         )
 
@@ -218,6 +233,14 @@ class _Loader:
                     "a published award cannot be deleted: put it back and revoke it "
                     f"(badgepages revoke {award_id} --reason …), or erase the recipient",
                 )
+            elif entry.state != "active" and _entry_state(present[award_id]) == "active":
+                source = present[award_id]
+                self._error(
+                    source.document.locate(source.loc),
+                    f"award '{award_id}' was published as {entry.state}: this cannot be undone",
+                    "revocation is final in the status list (W3C Bitstring Status List); "
+                    "award a new badge instead",
+                )
             elif present[award_id].source.badge != entry.badge:
                 source = present[award_id]
                 self._error(
@@ -225,7 +248,7 @@ class _Loader:
                     f"award '{award_id}' was published as '{entry.badge}'",
                     "a published award cannot change badge: revoke it and award the right one",
                 )
-        for slug in sorted(published.badges - set(badges)):
+        for slug in sorted(set(published.badges) - set(badges)):
             self._error(
                 SourceLocation(LEDGER_FILE),
                 f"published badge '{slug}' is missing from badges/",
@@ -308,6 +331,7 @@ class _Loader:
             valid_for=source.valid_for,
             version=source.version,
             achievement_type=source.achievement_type,
+            digest=_digest(self.config.root / BADGES_DIR / f"{slug}.yaml", image) if kind else "",
         )
         return badge if kind else None
 
@@ -458,6 +482,12 @@ class _Loader:
         self.problems.append(Diagnostic(location, message, hint))
 
 
+def _entry_state(entry: _AwardEntry) -> LedgerState:
+    if entry.recipient.erased_on is not None:
+        return "erased"
+    return "revoked" if entry.source.revoked else "active"
+
+
 ERASED_REASON = "Withdrawn at the holder's request (right to erasure)"
 
 
@@ -475,15 +505,20 @@ def _flat(text: TextSource | None) -> str:
 
 
 def _names(text: str, recipient: Recipient) -> bool:
-    """Return whether a text contains the recipient's name, slug or email."""
-    words = set(re.findall(r"[a-z0-9]+", _slugify(text)))
-    parts = [part for part in _slugify(recipient.name).split("-") if len(part) > 3]
+    """Return whether a text contains a part of the recipient's name or email."""
+    words = set(_ascii_words(text))
+    parts = [part for part in _ascii_words(recipient.name) if len(part) > 3]
     local_part = recipient.email.split("@")[0]
-    return (
-        any(part in words for part in parts)
-        or recipient.slug in _slugify(text)
-        or (len(local_part) > 3 and local_part in text.lower())
+    return any(part in words for part in parts) or (
+        len(local_part) > 3 and local_part in text.lower()
     )
+
+
+def _digest(*files: Path) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _is_svg(data: bytes) -> bool:
@@ -512,6 +547,11 @@ def _add_duration(start: date, duration: str | None) -> date | None:
 def _days_in_month(year: int, month: int) -> int:
     following = date(year + month // 12, month % 12 + 1, 1)
     return (following - timedelta(days=1)).day
+
+
+def _ascii_words(text: str) -> list[str]:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.findall(r"[a-z0-9]+", ascii_text.lower())
 
 
 def _slugify(name: str) -> str:

@@ -26,6 +26,7 @@ from badgepages.keys import KEYS_FILE, SECRET_VARIABLE, SigningSetupError, add_n
 from badgepages.models import Url, did_you_mean
 from badgepages.pipeline import BuildOptions, SigningRequiredError, build
 from badgepages.signing import UnsafeCredentialError
+from badgepages.summary import render_summary
 
 
 def build_date() -> date:
@@ -57,6 +58,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(catalog.badges)} badges, {len(catalog.recipients)} recipients, "
         f"{len(catalog.awards)} awards: no problems found"
     )
+    summary_file = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with Path(summary_file).open("a", encoding="utf-8") as stream:
+            stream.write(render_summary(catalog))
     return 0
 
 
@@ -396,6 +401,12 @@ def make_parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "build, serve locally and rebuild on change")
     for sub in (check, build_cmd, serve):
         sub.add_argument("--format", choices=["gcc", "github"], default=_default_format())
+    check.add_argument(
+        "--summary",
+        type=Path,
+        help="append a Markdown summary of what merging will publish (default under GitHub "
+        "Actions: $GITHUB_STEP_SUMMARY)",
+    )
     for sub in (build_cmd, serve):
         sub.add_argument("--out", type=Path, help="output folder (default: from site_config)")
     build_cmd.add_argument("--base-url", help="serve the site from another address")

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 LEDGER_FILE = "published.lock"
 # Bitstring Status List §2.1: at least 16 KB uncompressed, i.e. 131,072 entries.
 STATUS_LIST_SIZE = 131_072
+State = Literal["active", "revoked", "erased"]
+STATES = ("active", "revoked", "erased")
 
 
 @dataclass(frozen=True)
@@ -25,25 +27,30 @@ class LedgerEntry:
 
     badge: str
     status_index: int
+    state: State = "active"
 
 
 @dataclass
 class Ledger:
-    """Award ids and badge slugs ever published, and the status-list index of each award."""
+    """Award ids (with badge, status-list index and state) and badges ever published."""
 
     awards: dict[str, LedgerEntry] = field(default_factory=dict)
-    badges: set[str] = field(default_factory=set)
+    badges: dict[str, str] = field(default_factory=dict)  # slug → digest of its sources
 
-    def with_awards(self, awards: Iterable[tuple[str, str]], badges: Iterable[str]) -> Ledger:
-        """Return the ledger extended with (award id, badge slug) pairs and badge slugs.
+    def updated(
+        self, awards: Iterable[tuple[str, str, State]], badges: Mapping[str, str]
+    ) -> Ledger:
+        """Return the ledger with the current (award id, badge, state) and badge digests.
 
         A new award's index starts at a position derived from its id (the spec asks for
-        indexes that do not reveal issuing order) and moves to the next free one.
+        indexes that do not reveal issuing order) and moves to the next free one; a known
+        award keeps its index forever.
         """
         entries = dict(self.awards)
         used = {entry.status_index for entry in entries.values()}
-        for award_id, badge in sorted(awards):
+        for award_id, badge, state in sorted(awards):
             if award_id in entries:
+                entries[award_id] = LedgerEntry(badge, entries[award_id].status_index, state)
                 continue
             if len(used) >= STATUS_LIST_SIZE:
                 raise OverflowError("the status list is full")
@@ -53,25 +60,35 @@ class Ledger:
             while index in used:
                 index = (index + 1) % STATUS_LIST_SIZE
             used.add(index)
-            entries[award_id] = LedgerEntry(badge, index)
-        return Ledger(entries, self.badges | set(badges))
+            entries[award_id] = LedgerEntry(badge, index, state)
+        return Ledger(entries, {**self.badges, **badges})
 
     def to_json(self) -> str:
-        """Return the ledger file's text: sorted, one award per line, stable for diffs."""
-        lines = [
-            f'    {json.dumps(award_id)}: {{"badge": {json.dumps(e.badge)}, '
-            f'"status_index": {e.status_index}}}'
+        """Return the ledger file's text: sorted, one entry per line, stable for diffs."""
+        awards = [
+            f'{json.dumps(award_id)}: {{"badge": {json.dumps(e.badge)}, '
+            f'"status_index": {e.status_index}, "state": {json.dumps(e.state)}}}'
             for award_id, e in sorted(self.awards.items())
         ]
-        awards = "{\n" + ",\n".join(lines) + "\n  }" if lines else "{}"
+        badges = [f"{json.dumps(slug)}: {json.dumps(d)}" for slug, d in sorted(self.badges.items())]
         return (
             "{\n"
             '  "about": "Everything ever published. Never edit by hand: the deploy build '
             'updates it, and badgepages check refuses removals.",\n'
-            f'  "badges": {json.dumps(sorted(self.badges))},\n'
-            f'  "awards": {awards}\n'
+            f'  "badges": {_block(badges)},\n'
+            f'  "awards": {_block(awards)}\n'
             "}\n"
         )
+
+
+def _block(lines: list[str]) -> str:
+    return "{\n    " + ",\n    ".join(lines) + "\n  }" if lines else "{}"
+
+
+def _state(value: object) -> State:
+    if value not in STATES:
+        raise ValueError(f"unknown state {value!r}")
+    return value  # type: ignore[return-value]
 
 
 class LedgerError(ValueError):
@@ -86,10 +103,12 @@ def load_ledger(root: Path) -> Ledger:
     try:
         data: Any = json.loads(file.read_text(encoding="utf-8"))
         awards = {
-            award_id: LedgerEntry(str(entry["badge"]), int(entry["status_index"]))
+            award_id: LedgerEntry(
+                str(entry["badge"]), int(entry["status_index"]), _state(entry["state"])
+            )
             for award_id, entry in data["awards"].items()
         }
-        return Ledger(awards, {str(slug) for slug in data["badges"]})
+        return Ledger(awards, {str(slug): str(digest) for slug, digest in data["badges"].items()})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LedgerError(f"{LEDGER_FILE} is damaged ({exc}): restore it from git") from None
 

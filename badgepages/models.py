@@ -297,7 +297,7 @@ def _diagnostic(document: YamlDocument, model: type[BaseModel], error: Any) -> D
             document.locate(loc, at_key=True), f"unknown key '{key}'", did_you_mean(key, known)
         )
     location = document.locate(loc)
-    if kind == "missing":
+    if kind == "missing" or (value is None and loc[-1:] == ("id",)):
         return _missing(location, loc)
     if kind == "badgepages":
         return Diagnostic(location, error["msg"], error["ctx"].get("hint") or None)

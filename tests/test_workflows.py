@@ -21,7 +21,6 @@ WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 FORMS = sorted((GITHUB / "ISSUE_TEMPLATE").glob("request-*.yml"))
 FORM_TYPES = {"markdown", "textarea", "input", "dropdown", "checkboxes"}
 FORM_ID = re.compile(r"^[A-Za-z0-9_-]+$")
-NODE20 = 'runtime "node20" is deprecated'
 
 
 def actionlint() -> str:
@@ -46,12 +45,6 @@ def test_actionlint_finds_nothing() -> None:
         text=True,
         check=False,
     )
-    problems = re.findall(r"^\S+:\d+:\d+: .*$", result.stdout, re.M)
-    if problems and all(NODE20 in problem for problem in problems):
-        # GitHub removed the node20 runtime on 2026-09-23: the pinned major versions must be
-        # raised (checkout@v5, setup-python@v6, upload-artifact@v6, upload-pages-artifact@v4,
-        # deploy-pages@v5). Reported to the workflows' owner; any other problem still fails.
-        pytest.xfail(f"{len(problems)} actions still pinned to node20 versions")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,0 +1,115 @@
+"""The permanence guard: what was published stays; status-list indexes are never reused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from badgepages.ledger import STATUS_LIST_SIZE, Ledger
+from tests.conftest import Project
+
+
+@pytest.fixture
+def published(project: Project, capsys: pytest.CaptureFixture[str]) -> Project:
+    """Return the project after a deployment recorded it in published.lock."""
+    project.write(
+        "recipients/bob.yaml",
+        "name: Bob Stone\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
+        "    badge: civic\n    issued_on: 2025-01-02\n"
+        "    revoked: {on: 2025-02-01, reason: error}\n",
+    )
+    project.write("badges/other.yaml", "name: O\ndescription: d\ncriteria: c\nimage: civic.svg\n")
+    out = project.root / "out"
+    assert project.run(capsys, "build", "--out", str(out), "--update-ledger")[0] == 0
+    return project
+
+
+def check(project: Project, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return project.run(capsys, "check")[1].splitlines()
+
+
+def test_deleting_a_published_award_fails(
+    published: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    published.write(
+        "recipients/alice-martin.yaml", "name: Alice Martin\nemail: alice@example.org\n"
+    )
+    assert check(published, capsys) == [
+        "published.lock:1:1: published award 'aaaaaaaaaaaaaaaaaaaa' (civic) is missing from "
+        "recipients/ (a published award cannot be deleted: put it back and revoke it "
+        "(badgepages revoke aaaaaaaaaaaaaaaaaaaa --reason …), or erase the recipient)",
+        "1 error in 1 file",
+    ]
+
+
+def test_undoing_a_published_revocation_fails(
+    published: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (published.root / "recipients" / "bob.yaml").read_text()
+    published.write(
+        "recipients/bob.yaml", text.replace("    revoked: {on: 2025-02-01, reason: error}\n", "")
+    )
+    assert check(published, capsys)[0] == (
+        "recipients/bob.yaml:4:5: award 'bbbbbbbbbbbbbbbbbbbb' was published as revoked: this "
+        "cannot be undone (revocation is final in the status list (W3C Bitstring Status List); "
+        "award a new badge instead)"
+    )
+
+
+def test_moving_an_award_to_another_badge_fails(
+    published: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (published.root / "recipients" / "alice-martin.yaml").read_text()
+    published.write("recipients/alice-martin.yaml", text.replace("badge: civic", "badge: other"))
+    assert check(published, capsys)[0] == (
+        "recipients/alice-martin.yaml:6:12: award 'aaaaaaaaaaaaaaaaaaaa' was published as "
+        "'civic' (a published award cannot change badge: revoke it and award the right one)"
+    )
+
+
+def test_deleting_a_published_badge_fails(
+    published: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (published.root / "badges" / "other.yaml").unlink()
+    assert check(published, capsys) == [
+        "published.lock:1:1: published badge 'other' is missing from badges/ (a published badge "
+        "cannot be deleted or renamed: restore badges/other.yaml)",
+        "1 error in 1 file",
+    ]
+
+
+def test_summary_of_a_pull_request(
+    published: Project, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    published.write(
+        "recipients/zoe.yaml",
+        "name: Zoé Lefèvre-Ångström\nemail: zoe@example.org\nawards:\n"
+        "  - id: zzzzzzzzzzzzzzzzzzzz\n    badge: civic\n    issued_on: 2025-06-01\n",
+    )
+    assert published.run(capsys, "revoke", "aaaaaaaaaaaaaaaaaaaa", "--reason", "Mistake")[0] == 0
+    badge = (published.root / "badges" / "civic.yaml").read_text()
+    published.write("badges/civic.yaml", badge.replace("Engagement civique.", "Engagement."))
+    summary = tmp_path / "summary.md"
+    assert published.run(capsys, "check", "--summary", str(summary))[0] == 0
+    text = summary.read_text(encoding="utf-8")
+    assert "### New awards (1)\n\n- Civique, 2025-06-01, Z. L.-Å.\n" in text
+    assert "### Revocations (1)\n\n- `aaaaaaaaaaaaaaaaaaaa` (Civique, A. M.): Mistake\n" in text
+    assert "### Changed badges (1)\n\n- Civique (`civic`)\n" in text
+    assert "Zoé" not in text
+    assert "zoe@example.org" not in text
+
+
+@given(st.lists(st.sets(st.text("abcdefghij", min_size=3, max_size=8), max_size=30), max_size=5))
+def test_indexes_are_stable_and_never_reused(batches: list[set[str]]) -> None:
+    ledger = Ledger()
+    seen: dict[str, int] = {}
+    for batch in batches:
+        ledger = ledger.updated(((i, "b", "active") for i in batch), {})
+        for award_id, entry in ledger.awards.items():
+            assert seen.setdefault(award_id, entry.status_index) == entry.status_index
+        indexes = [e.status_index for e in ledger.awards.values()]
+        assert len(set(indexes)) == len(indexes)
+        assert all(0 <= i < STATUS_LIST_SIZE for i in indexes)
