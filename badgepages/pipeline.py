@@ -11,12 +11,12 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from badgepages import baking, credentials, images, ob2, qr
+from badgepages import baking, cards, credentials, images, ob2, qr
 from badgepages.catalog import Award, Catalog, load_catalog
 from badgepages.keys import SECRET_VARIABLE, signing_key
 from badgepages.ledger import write_ledger
 from badgepages.output import SiteTree, encode_json, write_site
-from badgepages.render import Renderer, not_found_page, site_pages
+from badgepages.render import Renderer, card_path, not_found_page, site_pages
 from badgepages.signing import SigningKey
 from badgepages.urls import SiteUrls
 
@@ -115,9 +115,12 @@ def _add_documents_and_images(
     for path, document in documents.items():
         tree.add_json(path, document)
     rasters: dict[str, bytes] = {}
+    issuer = catalog.config.issuer.name.default
     for badge in catalog.badges:
         rasters[badge.slug] = images.render_png(badge)
         tree.add(urls.badge_image(badge.slug, "png"), rasters[badge.slug])
+        card = cards.render_card(rasters[badge.slug], badge.name.default, issuer, None)
+        tree.add(urls.badge_card(badge.slug), card)
         if badge.image_kind == "svg":
             tree.add(urls.badge_image(badge.slug, "svg"), badge.image.read_bytes())
     for award in catalog.awards:
@@ -136,6 +139,11 @@ def _add_documents_and_images(
             )
             tree.add(urls.baked_badge(award.id, "svg"), svg)
         _add_baked_credential(tree, award, urls, rasters[award.badge.slug], issued)
+        if card_path(award, urls) == urls.award_card(award.id):
+            card = cards.render_card(
+                rasters[award.badge.slug], award.badge.name.default, issuer, award.recipient.name
+            )
+            tree.add(urls.award_card(award.id), card)
         page_url = urls.url(urls.award_page(award.id, urls.default_language))
         tree.add(urls.qr_code(award.id, "svg"), qr.qr_svg(page_url))
         tree.add(urls.qr_code(award.id, "png"), qr.qr_png(page_url))

@@ -192,12 +192,28 @@ def site_pages(catalog: Catalog, urls: SiteUrls, build_date: date, language: str
     for recipient in catalog.recipients:
         if recipient.public:
             yield _recipient_page(recipient, language, catalog, urls)
+    yield Page(
+        "verify.html",
+        urls.verify_page(language),
+        language,
+        issuer.name[language],
+        issuer.name[language],
+        noindex=False,
+        context={},
+    )
 
 
 def not_found_page(catalog: Catalog) -> Page:
     """Return the 404 page (one file: GitHub Pages serves only the root 404.html)."""
     language = catalog.config.default_language
     return Page("404.html", "404.html", language, "404", "", noindex=True, context={})
+
+
+def card_path(award: Award, urls: SiteUrls) -> str:
+    """Return the preview card of an award: its own when the holder may be named."""
+    if award.recipient.public and not award.erased:
+        return urls.award_card(award.id)
+    return urls.badge_card(award.badge.slug)
 
 
 def _public_count(catalog: Catalog, badge: Badge) -> int:
@@ -216,7 +232,7 @@ def _badge_page(badge: Badge, language: str, catalog: Catalog, urls: SiteUrls) -
         _summary(badge.description, language),
         noindex=False,
         context={"badge": badge, "earners": earners},
-        image=urls.url(urls.badge_image(badge.slug, "png")),
+        image=urls.url(urls.badge_card(badge.slug)),
     )
 
 
@@ -239,7 +255,7 @@ def _award_page(
             "linkedin_url": linkedin_url(award, catalog, urls),
             "page_url": urls.url(urls.award_page(award.id, language)),
         },
-        image=urls.url(urls.badge_image(award.badge.slug, "png")),
+        image=urls.url(card_path(award, urls)),
     )
 
 

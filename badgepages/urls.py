@@ -12,10 +12,13 @@ Scheme (``B`` is ``base_url``, ``L/`` the language prefix, empty for the default
     B badges/<slug>/                badge page             B L/badges/<slug>/
     B badges/<slug>/badgeclass.json OB 2.0 BadgeClass
     B badges/<slug>/image.svg|png   badge image (SVG source also rendered to PNG)
+    B badges/<slug>/card.png        link-preview card (also for awards without consent)
     B awards/<id>/                  award (verification) page   B L/awards/<id>/
     B awards/<id>/assertion.json    OB 2.0 hosted Assertion
     B awards/<id>/badge.png|svg     badge baked with the OB 2.0 assertion
     B awards/<id>/qr.svg|png        QR code of the award page
+    B awards/<id>/card.png          link-preview card naming the holder (consent only)
+    B verify/                       verify-a-badge page      B L/verify/
     B awards/<id>/credential.json   OB 3.0 OpenBadgeCredential (signed)
     B awards/<id>/credential.png|svg  badge baked with the OB 3.0 credential
     B did.json                      DID document of did:web:<host>:<path>
@@ -65,6 +68,10 @@ class SiteUrls:
         """Return the output path of an award's verification page."""
         return self.page(f"awards/{award_id}/", language)
 
+    def verify_page(self, language: str) -> str:
+        """Return the output path of the verify-a-badge page."""
+        return self.page("verify/", language)
+
     def recipient_page(self, slug: str, language: str) -> str:
         """Return the output path of a consenting recipient's page."""
         return self.page(f"recipients/{slug}/", language)
@@ -88,6 +95,14 @@ class SiteUrls:
     def badge_image(self, slug: str, kind: ImageKind) -> str:
         """Return the output path of a badge's image in a format."""
         return f"badges/{slug}/image.{kind}"
+
+    def badge_card(self, slug: str) -> str:
+        """Return the output path of a badge's link-preview card (1200x627 PNG)."""
+        return f"badges/{slug}/card.png"
+
+    def award_card(self, award_id: str) -> str:
+        """Return the output path of a named award's link-preview card (1200x627 PNG)."""
+        return f"awards/{award_id}/card.png"
 
     def assertion_json(self, award_id: str) -> str:
         """Return the output path of an award's OB 2.0 hosted Assertion."""

@@ -164,3 +164,20 @@ def test_markdown_from_sources_is_sanitised(
     page = (out / "badges" / "civic" / "index.html").read_text(encoding="utf-8").lower()
     for forbidden in ("<script>alert", "onerror", "javascript:", "<iframe"):
         assert forbidden not in page
+
+
+def test_link_previews_name_only_consenting_holders(example_site: BuiltSite) -> None:
+    urls = example_site.urls
+    for award in example_site.catalog.awards:
+        page = example_site.read(urls.award_page(award.id, "fr"))
+        image = re.search(r'<meta property="og:image" content="([^"]+)"', page)
+        assert image is not None
+        expected = (
+            urls.award_card(award.id)
+            if award.recipient.public
+            else urls.badge_card(award.badge.slug)
+        )
+        assert image.group(1) == urls.url(expected)
+        with Image.open(example_site.out / expected) as card:
+            assert card.size == (1200, 627)
+        assert '<meta name="twitter:card" content="summary_large_image">' in page
