@@ -97,18 +97,27 @@ def _verification_method(did: str, key: VerificationKey) -> dict[str, str]:
     }
 
 
-def build_did_document(did: str, keys: Sequence[VerificationKey]) -> dict[str, Any]:
-    """Build a DID document listing every key (current and retired) for assertionMethod."""
+def build_did_document(
+    did: str, keys: Sequence[VerificationKey], website: str | None = None
+) -> dict[str, Any]:
+    """Build a DID document listing every key (current and retired) for assertionMethod.
+
+    ``website`` links the human site: DID Core ``alsoKnownAs`` and a ``LinkedDomains``
+    service (DIF Well Known DID Configuration).
+    """
     if not keys:
         raise DidWebError(did, "a DID document needs at least one key")
     methods = [_verification_method(did, key) for key in keys]
-    return {
-        "@context": [DID_V1, MULTIKEY_V1],
-        "id": did,
-        "verificationMethod": methods,
-        # Retired keys stay listed: credentials signed before the rotation must still verify.
-        "assertionMethod": [method["id"] for method in methods],
-    }
+    document: dict[str, Any] = {"@context": [DID_V1, MULTIKEY_V1], "id": did}
+    if website:
+        document["alsoKnownAs"] = [website]
+        document["service"] = [
+            {"id": f"{did}#website", "type": "LinkedDomains", "serviceEndpoint": website}
+        ]
+    document["verificationMethod"] = methods
+    # Retired keys stay listed: credentials signed before the rotation must still verify.
+    document["assertionMethod"] = [method["id"] for method in methods]
+    return document
 
 
 def assertion_keys(did_document: Mapping[str, Any]) -> dict[str, VerificationKey]:

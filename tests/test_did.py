@@ -150,3 +150,17 @@ def test_key_ids_must_be_absolute_urls_under_the_did(method: str) -> None:
 def test_did_document_needs_a_key() -> None:
     with pytest.raises(DidWebError):
         build_did_document("did:web:example.org", [])
+
+
+def test_did_document_links_the_human_site() -> None:
+    did = "did:web:example.github.io:badges"
+    key = generate_signing_key(key_id(did)).verification_key()
+    document = build_did_document(did, [key], "https://example.github.io/badges/")
+    assert document["alsoKnownAs"] == ["https://example.github.io/badges/"]
+    assert document["service"] == [
+        {
+            "id": f"{did}#website",
+            "type": "LinkedDomains",
+            "serviceEndpoint": "https://example.github.io/badges/",
+        }
+    ]
