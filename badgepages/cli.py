@@ -457,3 +457,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = args.handler
     status: int = handler(args)
     return status
+
