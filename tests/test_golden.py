@@ -23,13 +23,14 @@ TEXT_SUFFIXES = {".html", ".json", ".svg", ".xml", ".txt", ".css", ".js", ""}
 
 
 def snapshot(site: Path) -> dict[str, bytes]:
-    """Return text files as they are and binary files as one manifest of hashes."""
+    """Return generated text files as they are, other files as one manifest of hashes."""
     files: dict[str, bytes] = {}
     manifest = []
     for file in sorted(p for p in site.rglob("*") if p.is_file()):
         path = file.relative_to(site).as_posix()
         data = file.read_bytes()
-        if file.suffix in TEXT_SUFFIXES:
+        # Theme assets are copied verbatim: a hash pins them without a second copy.
+        if file.suffix in TEXT_SUFFIXES and not path.startswith("static/"):
             files[path] = data
         else:
             manifest.append(f"{hashlib.sha256(data).hexdigest()}  {len(data):>8}  {path}\n")
