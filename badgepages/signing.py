@@ -205,10 +205,10 @@ def _json_key(value: object) -> str:
 
 def _checked_canonical_hash(doc: Mapping[str, Any], loader: jsonld.OfflineDocumentLoader) -> bytes:
     """SHA-256 of the RDFC-1.0 canonical form (§3.3.3, §3.3.4), refusing unsafe JSON-LD."""
-    expanded, problems = jsonld.expand_checked(doc, loader)
-    if problems:
-        raise UnsafeCredentialError(problems)
-    canonical = jsonld.canonize_expanded(expanded)
+    try:
+        canonical = jsonld.canonize_safe(doc, loader)
+    except jsonld.SafeModeError as error:
+        raise UnsafeCredentialError(list(error.problems)) from None
     return hashlib.sha256(canonical.encode("utf-8")).digest()
 
 
