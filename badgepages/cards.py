@@ -6,6 +6,7 @@ the same pixels. The recipient's name appears only when they consented to be nam
 
 from __future__ import annotations
 
+import functools
 import io
 
 from PIL import Image, ImageDraw, ImageFont
@@ -45,14 +46,21 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, size: int, width: int, lines: in
     return result
 
 
+@functools.lru_cache(maxsize=64)
+def _background(badge_png: bytes) -> Image.Image:
+    """Return the card without text: drawn once per badge, copied for each award."""
+    card = Image.new("RGB", (WIDTH, HEIGHT), _BACKGROUND)
+    ImageDraw.Draw(card).rectangle((0, HEIGHT - 24, WIDTH, HEIGHT), fill=_BAND)
+    with Image.open(io.BytesIO(badge_png)) as source:
+        badge = source.convert("RGBA").resize((_BADGE_SIZE, _BADGE_SIZE), Image.Resampling.LANCZOS)
+    card.paste(badge, (60, (HEIGHT - 24 - _BADGE_SIZE) // 2), badge)
+    return card
+
+
 def render_card(badge_png: bytes, title: str, issuer: str, holder: str | None) -> bytes:
     """Return the preview card of a badge, or of an award when ``holder`` is given."""
-    card = Image.new("RGB", (WIDTH, HEIGHT), _BACKGROUND)
+    card = _background(badge_png).copy()
     draw = ImageDraw.Draw(card)
-    draw.rectangle((0, HEIGHT - 24, WIDTH, HEIGHT), fill=_BAND)
-    badge = Image.open(io.BytesIO(badge_png)).convert("RGBA")
-    badge = badge.resize((_BADGE_SIZE, _BADGE_SIZE), Image.Resampling.LANCZOS)
-    card.paste(badge, (60, (HEIGHT - 24 - _BADGE_SIZE) // 2), badge)
     left, width = 500, WIDTH - 500 - 60
     y = 110
     if holder:
