@@ -50,3 +50,19 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(OB2_VENV) _site tests/node/node_modules
+
+# -- browser checks (issue 5) ------------------------------------------------------------------
+# The browser tests drive Debian's chromium with Playwright for Python; no browser is ever
+# downloaded (`playwright install` is never run). CI machines run as root.
+.PHONY: browser-deps js
+
+browser-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+js/node_modules/.installed: js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Rebuild theme/static/jsonld-canonize.mjs (+ its licences) from js/; commit the result.
+js: js/node_modules/.installed
+	node js/build.mjs

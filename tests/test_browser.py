@@ -1,0 +1,678 @@
+"""The site in a real browser (Debian's chromium, driven by Playwright for Python).
+
+Award pages check the signed credential live (signature, revocation, dates) and never show
+a false green; the email check and the verify-a-badge page work; no request leaves the
+site's origin; axe-core finds no violation on any page type in either language; phones get
+no horizontal scrolling and see the verdict without scrolling; the certificate prints on one
+A4 page. Screenshots land in test-artifacts/ (``BADGEPAGES_UPDATE_SCREENSHOTS=1`` also
+refreshes the README's in docs/screenshots/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from PIL import Image
+
+from badgepages import baking
+from badgepages.catalog import Award
+from badgepages.signing import load_signing_key, sign_credential
+from badgepages.verify import verify_document
+from tests.browser_support import (
+    ARTIFACTS,
+    Browsing,
+    Visit,
+    axe_violations,
+    checks,
+    require_browser,
+    serve,
+    transferred,
+    wait_for_verdict,
+)
+from tests.site import EXAMPLE_DAY, REPO, BuiltSite
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)  # the example's build day, at noon
+LATER = datetime(2027, 6, 1, 12, tzinfo=UTC)
+EXPIRES_AFTER_BUILD = "2027-01-01T00:00:00Z"
+WEIGHT_LIMIT = 150_000  # bytes transferred before any user action, images included
+SCREENSHOTS = REPO / "docs" / "screenshots"
+ALL_CHECKS = {"issuer", "signature", "revocation", "validity dates"}
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One chromium for the whole session."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Served:
+    """A built site served on 127.0.0.1."""
+
+    root: str
+    folder: Path
+    site: BuiltSite
+
+    @property
+    def public_base(self) -> str:
+        return self.site.catalog.config.base_url
+
+    def award(self, status: str, *, public: bool | None = None) -> Award:
+        """Return an award of the example in a build-day status (named or not)."""
+        return next(
+            a
+            for a in self.site.catalog.awards
+            if a.status(EXAMPLE_DAY) == status
+            and not a.erased
+            and (public is None or a.recipient.public == public)
+        )
+
+    def path(self, output_path: str) -> str:
+        """Return an output path as a URL path relative to the root (folders for pages)."""
+        return output_path.removesuffix("index.html")
+
+
+@pytest.fixture(scope="session")
+def served(example_site: BuiltSite) -> Iterator[Served]:
+    """The signed example site, served on a random port."""
+    with serve(example_site.out, example_site.catalog.config.base_url) as root:
+        yield Served(root, example_site.out, example_site)
+
+
+@dataclass
+class Altered(Served):
+    """A copy of the example site with one tampered credential and one expiring later."""
+
+    tampered: Award
+    expiring: Award
+    files: Path
+
+
+@pytest.fixture(scope="session")
+def altered(example_site: BuiltSite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Altered]:
+    """Copy the example site; change one credential (no re-signing) and re-sign another
+    with an end date after the build day; bake tampered images for the verify page."""
+    work = tmp_path_factory.mktemp("altered")
+    folder = work / "site"
+    shutil.copytree(example_site.out, folder)
+    probe = Served("", folder, example_site)
+    valid = [a for a in example_site.catalog.awards if a.status(EXAMPLE_DAY) == "valid"]
+    tampered, expiring = valid[-1], next(a for a in valid if not a.recipient.public)
+    urls = example_site.urls
+
+    file = folder / urls.credential_json(tampered.id)
+    credential = json.loads(file.read_text(encoding="utf-8"))
+    credential["credentialSubject"]["narrative"] = "Forty hours more than really given."
+    file.write_text(json.dumps(credential, indent=2), encoding="utf-8")
+
+    file = folder / urls.credential_json(expiring.id)
+    credential = json.loads(file.read_text(encoding="utf-8"))
+    proof = credential.pop("proof")[0]
+    credential["validUntil"] = EXPIRES_AFTER_BUILD
+    key = load_signing_key(proof["verificationMethod"], example_site.secret)
+    file.write_text(json.dumps(sign_credential(credential, key, proof["created"])), "utf-8")
+
+    files = work / "files"
+    files.mkdir()
+    bake_tampered(example_site, probe.award("valid", public=True), files)
+    with serve(folder, example_site.catalog.config.base_url) as root:
+        yield Altered(root, folder, example_site, tampered, expiring, files)
+
+
+def bake_tampered(site: BuiltSite, award: Award, files: Path) -> None:
+    """Write altered baked images and JSON files for the verify page."""
+    urls = site.urls
+    png = (site.out / urls.baked_credential(award.id, "png")).read_bytes()
+    credential = json.loads(baking.unbake_png(png, baking.OB3_KEYWORD) or "")
+    credential["name"] = "Prix Nobel"
+    text = json.dumps(credential)
+    (files / "tampered-credential.png").write_bytes(baking.bake_png(png, baking.OB3_KEYWORD, text))
+    png = (site.out / urls.baked_badge(award.id, "png")).read_bytes()
+    assertion = json.loads(baking.unbake_png(png, baking.OB2_KEYWORD) or "")
+    assertion["issuedOn"] = "2019-01-01T00:00:00Z"
+    text = json.dumps(assertion)
+    (files / "tampered-assertion.png").write_bytes(baking.bake_png(png, baking.OB2_KEYWORD, text))
+    # The same credential as another issuer would publish it: never fetched, only pointed
+    # to general verifiers.
+    foreign = json.loads(json.dumps(credential).replace("essca.github.io", "badges.example.edu"))
+    (files / "other-issuer.json").write_text(json.dumps(foreign), encoding="utf-8")
+    (files / "not-a-badge.txt").write_text("hello", encoding="utf-8")
+
+
+@pytest.fixture
+def browsing(browser: Browser, served: Served) -> Iterator[Browsing]:
+    """A fresh browser context on the example site, at noon on its build day."""
+    context = Browsing(browser, served.root, served.folder, served.public_base, now=NOW)
+    yield context
+    context.close()
+
+
+# -- award pages: live checks --------------------------------------------------------------
+
+TITLES = {
+    ("valid", "fr"): "Badge valide",
+    ("valid", "en"): "Valid badge",
+    ("revoked", "fr"): "Badge révoqué",
+    ("revoked", "en"): "Revoked badge",
+    ("expired", "fr"): "Badge expiré",
+    ("expired", "en"): "Expired badge",
+    ("invalid", "en"): "Badge not verified",
+    ("unverified", "en"): "Badge not verified",
+    ("unverified", "fr"): "Badge non vérifié",
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("status", ["valid", "revoked", "expired"])
+def test_award_page_checks_the_credential_live(
+    browsing: Browsing, served: Served, status: str, language: str
+) -> None:
+    award = served.award(status)
+    visit = browsing.open(served.path(served.site.urls.award_page(award.id, language)))
+    page = visit.page
+    assert page.get_attribute("[data-live-check]", "data-verdict") == status
+    assert page.inner_text(".status__title") == TITLES[status, language]
+    assert page.title().startswith(TITLES[status, language] + " · ")
+    lines = checks(page)
+    assert set(lines) == ALL_CHECKS
+    failing = {"valid": set(), "revoked": {"revocation"}, "expired": {"validity dates"}}[status]
+    assert {name for name, (outcome, _) in lines.items() if outcome != "passed"} == failing
+    assert all(lines[name][0] == "failed" for name in failing)
+    checked = {"fr": "Vérifié dans votre navigateur", "en": "Checked in your browser"}[language]
+    assert checked in page.inner_text(".status__date")
+    visit.assert_clean()
+
+
+def test_award_that_expired_after_the_build_shows_expired(
+    browser: Browser, altered: Altered
+) -> None:
+    path = altered.path(altered.site.urls.award_page(altered.expiring.id, "en"))
+    # Built as valid (the page's HTML says so); the browser knows better later on.
+    assert 'class="status status--valid"' in (altered.folder / path / "index.html").read_text()
+    for now, verdict in ((NOW, "valid"), (LATER, "expired")):
+        browsing = Browsing(browser, altered.root, altered.folder, altered.public_base, now=now)
+        visit = browsing.open(path)
+        assert wait_for_verdict(visit.page) == verdict, now
+        if verdict == "expired":
+            assert visit.page.inner_text(".status__title") == "Expired badge"
+            assert checks(visit.page)["validity dates"][0] == "failed"
+            assert "1 January 2027" in visit.page.inner_text(".status__detail")
+        visit.assert_clean()
+        browsing.close()
+
+
+def test_tampered_credential_shows_the_signature_failure(
+    browser: Browser, altered: Altered
+) -> None:
+    browsing = Browsing(browser, altered.root, altered.folder, altered.public_base, now=NOW)
+    visit = browsing.open(altered.path(altered.site.urls.award_page(altered.tampered.id, "en")))
+    page = visit.page
+    assert wait_for_verdict(page) == "invalid"
+    assert page.inner_text(".status__title") == "Badge not verified"
+    assert "do not rely on this badge" in page.inner_text(".status__detail")
+    outcome, line = checks(page)["signature"]
+    assert outcome == "failed"
+    assert "Signature: failed — the signature does not match" in line
+    assert "Valid badge" not in page.inner_text(".status")
+    visit.assert_clean()
+    browsing.close()
+
+
+def test_blocked_status_list_says_could_not_check(browsing: Browsing, served: Served) -> None:
+    award = served.award("valid", public=True)
+    status_list = served.site.urls.status_list
+    visit = browsing.open(
+        served.path(served.site.urls.award_page(award.id, "en")), block=[f"**/{status_list}"]
+    )
+    page = visit.page
+    assert any(url.endswith(status_list) for url in visit.requests)
+    assert wait_for_verdict(page) == "unverified"
+    box = page.inner_text(".status")
+    assert page.inner_text(".status__title") == "Badge not verified"
+    assert "Valid badge" not in box
+    outcome, line = checks(page)["revocation"]
+    assert outcome == "could not check"
+    assert line.startswith("Revocation: could not check — the issuer")
+    assert "status list could not be read" in line
+    assert checks(page)["signature"][0] == "passed"
+    assert "when this page was last updated, this badge was: valid" in box
+    visit.assert_clean()
+
+
+def test_browser_without_ed25519_says_could_not_check(browsing: Browsing, served: Served) -> None:
+    browsing.context.add_init_script(
+        """(() => {
+          const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+          crypto.subtle.importKey = (format, key, algorithm, ...rest) =>
+            (algorithm && (algorithm.name || algorithm) === 'Ed25519') ?
+              Promise.reject(new DOMException('Unrecognized name', 'NotSupportedError')) :
+              importKey(format, key, algorithm, ...rest);
+        })();"""
+    )
+    award = served.award("valid", public=True)
+    visit = browsing.open(served.path(served.site.urls.award_page(award.id, "fr")))
+    assert wait_for_verdict(visit.page) == "unverified"
+    outcome, line = checks(visit.page)["signature"]
+    assert outcome == "could not check"
+    assert "Ed25519" in line
+    assert visit.page.inner_text(".status__title") == "Badge non vérifié"
+    visit.assert_clean()
+
+
+def test_email_check_matches_the_holder_only(browsing: Browsing, served: Served) -> None:
+    # Typed with capitals and spaces around: the check normalises as the build did.
+    award = served.award("valid", public=True)
+    visit = browsing.open(served.path(served.site.urls.award_page(award.id, "en")))
+    page = visit.page
+    form = page.locator("[data-email-check]")
+    assert form.is_visible()
+    page.fill("#candidate-email", f"  {award.recipient.email.upper()} ")
+    page.press("#candidate-email", "Enter")
+    result = page.locator(".candidate__result")
+    result.filter(has_text="Match").wait_for()
+    assert (
+        result.inner_text() == f"Match: this badge was awarded to {award.recipient.email.lower()}."
+    )
+    page.fill("#candidate-email", "someone.else@example.org")
+    page.click("[data-email-check] button")
+    result.filter(has_text="No match").wait_for()
+    assert "this badge was not awarded to someone.else@example.org" in result.inner_text()
+    # Nothing was sent: every request is one the page made before the form was used.
+    assert not [url for url in visit.requests if "example.org" in url or "?" in url]
+    visit.assert_clean()
+
+
+def test_email_check_in_french(browsing: Browsing, served: Served) -> None:
+    award = served.award("valid", public=False)
+    visit = browsing.open(served.path(served.site.urls.award_page(award.id, "fr")))
+    visit.page.fill("#candidate-email", award.recipient.email)
+    visit.page.click("[data-email-check] button")
+    visit.page.locator(".candidate__result--match").wait_for()
+    assert "Correspondance" in visit.page.inner_text(".candidate__result")
+    visit.assert_clean()
+
+
+# -- the verify-a-badge page ---------------------------------------------------------------
+
+
+def drop_file(page: Page, file: Path) -> str:
+    """Give the page a file through its picker; return the verdict shown."""
+    page.set_input_files("#badge-file", str(file))
+    page.wait_for_selector("[data-verify-status][data-verdict]:not([hidden])", timeout=15_000)
+    verdict = str(page.get_attribute("[data-verify-status]", "data-verdict"))
+    page.evaluate("document.querySelector('[data-verify-status]').removeAttribute('data-verdict')")
+    return verdict
+
+
+def test_verify_page_checks_baked_badges(
+    browsing: Browsing, served: Served, altered: Altered
+) -> None:
+    urls = served.site.urls
+    valid = served.award("valid", public=True)
+    revoked = served.award("revoked")
+    visit = browsing.open(served.path(urls.verify_page("en")))
+    page = visit.page
+    cases = [
+        (served.folder / urls.baked_credential(valid.id, "png"), "valid", "Open Badges 3.0"),
+        (served.folder / urls.baked_credential(valid.id, "svg"), "valid", "Open Badges 3.0"),
+        (served.folder / urls.baked_badge(valid.id, "png"), "valid", "Open Badges 2.0"),
+        (served.folder / urls.credential_json(valid.id), "valid", "Open Badges 3.0"),
+        (served.folder / urls.baked_credential(revoked.id, "png"), "revoked", "Open Badges 3.0"),
+        (altered.files / "tampered-credential.png", "invalid", "Open Badges 3.0"),
+        (altered.files / "tampered-assertion.png", "invalid", "Open Badges 2.0"),
+    ]
+    for file, verdict, kind in cases:
+        assert drop_file(page, file) == verdict, file.name
+        assert kind in page.inner_text("[data-verify-file]"), file.name
+        lines = checks(page, "[data-verify-status]")
+        if verdict == "valid":
+            assert all(outcome == "passed" for outcome, _ in lines.values()), lines
+            link = page.locator("[data-verify-award] a")
+            assert link.is_visible()
+            assert link.get_attribute("href") == served.root + served.path(
+                urls.award_page(valid.id, "en")
+            )
+    assert drop_file(page, altered.files / "tampered-credential.png") == "invalid"
+    assert checks(page, "[data-verify-status]")["signature"][0] == "failed"
+    assert drop_file(page, altered.files / "tampered-assertion.png") == "invalid"
+    assert checks(page, "[data-verify-status]")["hosted assertion"][0] == "failed"
+    visit.assert_clean()
+
+
+def test_verify_page_points_other_issuers_to_general_verifiers(
+    browsing: Browsing, served: Served, altered: Altered
+) -> None:
+    visit = browsing.open(served.path(served.site.urls.verify_page("fr")))
+    page = visit.page
+    assert drop_file(page, altered.files / "other-issuer.json") == "unverified"
+    assert page.locator("[data-verify-other]").is_visible()
+    assert "autre émetteur" in page.inner_text("[data-verify-detail]")
+    assert page.locator("[data-verify-other] a[href='https://verifierplus.org/']").count() == 1
+    assert not page.locator("[data-verify-award]").is_visible()
+    # Not a badge at all: said so, nothing else shown.
+    page.set_input_files("#badge-file", str(altered.files / "not-a-badge.txt"))
+    page.locator("[data-verify-file]", has_text="ni une image de badge").wait_for()
+    assert not page.locator("[data-verify-status]").is_visible()
+    visit.assert_clean()  # the other issuer's addresses were never requested
+
+
+def test_verify_page_accepts_a_dropped_file(browsing: Browsing, served: Served) -> None:
+    award = served.award("expired")
+    text = (served.folder / served.site.urls.credential_json(award.id)).read_text("utf-8")
+    visit = browsing.open(served.path(served.site.urls.verify_page("en")))
+    page = visit.page
+    transfer = page.evaluate_handle(
+        """text => { const data = new DataTransfer();
+          data.items.add(new File([text], 'credential.json', {type: 'application/json'}));
+          return data; }""",
+        text,
+    )
+    page.dispatch_event(".dropzone", "drop", {"dataTransfer": transfer})
+    page.wait_for_selector("[data-verify-status][data-verdict]", timeout=15_000)
+    assert page.get_attribute("[data-verify-status]", "data-verdict") == "expired"
+    assert page.inner_text("[data-verify-title]") == "Expired badge"
+    visit.assert_clean()
+
+
+def test_browser_verdicts_equal_python_verdicts(
+    browsing: Browsing, served: Served, altered: Altered
+) -> None:
+    """The JavaScript verifier reaches verify.py's verdict on every document of the site."""
+    site = served.site
+    documents: dict[str, Any] = {}
+    for award in site.catalog.awards:
+        for path in (site.urls.credential_json(award.id), site.urls.assertion_json(award.id)):
+            documents[path] = json.loads((served.folder / path).read_text("utf-8"))
+    for award in (altered.tampered, altered.expiring):
+        path = "altered/" + site.urls.credential_json(award.id)
+        documents[path] = json.loads((altered.folder / path[8:]).read_text("utf-8"))
+
+    def fetch(url: str) -> bytes:
+        base = site.catalog.config.base_url
+        if not url.startswith(base):
+            raise LookupError(url)
+        try:
+            return (served.folder / url[len(base) :]).read_bytes()
+        except OSError:
+            raise LookupError(url) from None
+
+    python = {path: verify_document(doc, fetch, NOW).verdict for path, doc in documents.items()}
+    visit = browsing.open(served.path(site.urls.verify_page("en")))
+    javascript = visit.page.evaluate(
+        """async ({documents, now}) => {
+          const {Site, Verifier} = await import(new URL('../../static/verifier.js', location.href));
+          const zone = document.querySelector('[data-verify]');
+          const site = new Site({root: zone.dataset.siteRoot, bases: [zone.dataset.baseUrl]});
+          const verifier = new Verifier({site, now: new Date(now)});
+          const verdicts = {};
+          for (const [path, document] of Object.entries(documents)) {
+            verdicts[path] = (await verifier.verify(document)).verdict;
+          }
+          return verdicts;
+        }""",
+        {"documents": documents, "now": NOW.isoformat()},
+    )
+    assert javascript == python
+    assert set(python.values()) >= {"valid", "revoked", "expired", "invalid"}
+    visit.assert_clean()
+
+
+# -- every page type: accessibility, phones, keyboard, print -------------------------------
+
+
+def page_types(served: Served) -> list[tuple[str, str]]:
+    """Return (name, path) of one page of every type, in both languages, and the 404."""
+    urls = served.site.urls
+    pages: list[tuple[str, str]] = []
+    recipient = next(r for r in served.site.catalog.recipients if r.public)
+    for language in served.site.catalog.config.languages:
+        awards = {
+            "valid": served.award("valid", public=True),
+            "revoked": served.award("revoked"),
+            "expired": served.award("expired"),
+            "anonymous": served.award("valid", public=False),
+        }
+        pages += [
+            (f"home-{language}", urls.home_page(language)),
+            (f"badge-{language}", urls.badge_page(served.site.catalog.badges[0].slug, language)),
+            *(
+                (f"award-{k}-{language}", urls.award_page(a.id, language))
+                for k, a in awards.items()
+            ),
+            (f"recipient-{language}", urls.recipient_page(recipient.slug, language)),
+            (f"verify-{language}", urls.verify_page(language)),
+        ]
+    # GitHub Pages answers any missing address with the root 404.html, at any depth.
+    pages.append(("404", "awards/no-such-award/"))
+    return [(name, served.path(path)) for name, path in pages]
+
+
+def open_any(browsing: Browsing, path: str, **options: Any) -> Visit:
+    """Open a page; for the 404 page, accept its own 404 status and its absolute links."""
+    visit = browsing.open(path, **options)
+    if path.startswith("awards/no-such-award/"):
+        visit.errors = [e for e in visit.errors if "status of 404" not in e]
+    return visit
+
+
+@pytest.fixture
+def axe_browsing(browser: Browser, served: Served) -> Iterator[Browsing]:
+    """A context where axe-core may run: axe sets inline styles, which the strict CSP of the
+    test server refuses (every other test keeps the CSP)."""
+    context = Browsing(
+        browser, served.root, served.folder, served.public_base, now=NOW, bypass_csp=True
+    )
+    yield context
+    context.close()
+
+
+def test_axe_finds_no_violation_on_any_page_type(axe_browsing: Browsing, served: Served) -> None:
+    browsing = axe_browsing
+    problems: dict[str, list[str]] = {}
+    for name, path in page_types(served):
+        visit = open_any(browsing, path)
+        found = axe_violations(visit.page)
+        if found:
+            problems[name] = found
+        visit.assert_clean(allow_public=name == "404")
+        visit.page.close()
+    assert not problems, json.dumps(problems, indent=2, ensure_ascii=False)
+
+
+def test_verify_page_result_is_accessible(
+    axe_browsing: Browsing, served: Served, altered: Altered
+) -> None:
+    visit = axe_browsing.open(served.path(served.site.urls.verify_page("fr")))
+    for file in ("tampered-credential.png", "other-issuer.json"):
+        drop_file(visit.page, altered.files / file)
+        assert axe_violations(visit.page) == [], file
+    visit.assert_clean()
+
+
+def test_phones_scroll_vertically_only_and_see_the_verdict_at_once(
+    browsing: Browsing, served: Served
+) -> None:
+    for name, path in page_types(served):
+        visit = open_any(browsing, path, width=360, height=640)
+        page = visit.page
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{name}: {width} px wide at 360 px"
+        if name.startswith("award-"):
+            box = page.locator(".status__title").bounding_box()
+            assert box is not None
+            assert box["y"] + box["height"] <= 640, f"{name}: verdict below the fold {box}"
+            detail = page.locator(".status__detail").bounding_box()
+            assert detail is not None
+            assert detail["y"] < 640, f"{name}: verdict detail below the fold {detail}"
+        visit.assert_clean(allow_public=name == "404")
+        visit.page.close()
+
+
+FOCUS_VISIBLE = """() => {
+  const element = document.activeElement;
+  const style = getComputedStyle(element);
+  const outlined = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+  const label = element.labels && element.labels[0];
+  const labelled = label && getComputedStyle(label).outlineStyle !== 'none';
+  return {tag: element.tagName, text: (element.textContent || element.id).trim().slice(0, 40),
+          visible: outlined || Boolean(labelled)};
+}"""
+
+
+def test_keyboard_reaches_everything_with_a_visible_focus(
+    browsing: Browsing, served: Served
+) -> None:
+    award = served.award("valid", public=True)
+    visit = browsing.open(served.path(served.site.urls.award_page(award.id, "en")))
+    page = visit.page
+    seen: list[str] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_VISIBLE)
+        if focus["tag"] == "BODY":
+            break  # past the last control
+        assert focus["visible"], f"no visible focus on {focus}"
+        seen.append(f"{focus['tag']}:{focus['text']}")
+        if focus["text"] == "candidate-email":
+            page.keyboard.type(award.recipient.email)
+            page.keyboard.press("Enter")
+            page.locator(".candidate__result--match").wait_for()
+    assert seen[0].startswith("A:Skip to content"), seen
+    assert "INPUT:candidate-email" in seen, seen
+    assert any(item.startswith("BUTTON:Copy link") for item in seen), seen
+    visit.assert_clean()
+    visit = browsing.open(served.path(served.site.urls.verify_page("en")))
+    for _ in range(10):
+        visit.page.keyboard.press("Tab")
+        focus = visit.page.evaluate(FOCUS_VISIBLE)
+        assert focus["visible"], f"no visible focus on {focus}"
+        if focus["text"] == "badge-file":
+            break
+    else:
+        pytest.fail("the file picker cannot be reached with the keyboard")
+    visit.assert_clean()
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
+
+
+def test_certificate_prints_on_one_a4_page_with_its_qr_code(
+    browsing: Browsing, served: Served
+) -> None:
+    urls = served.site.urls
+    longest = max(
+        served.site.catalog.awards, key=lambda a: len(a.recipient.name) * a.recipient.public
+    )
+    for award in (served.award("valid", public=True), served.award("revoked"), longest):
+        for language in ("fr", "en"):
+            visit = browsing.open(served.path(urls.award_page(award.id, language)))
+            page = visit.page
+            page.emulate_media(media="print")
+            qr = page.locator(".qr img")
+            assert qr.is_visible()
+            assert page.locator(".print-url").is_visible()
+            assert not page.locator(".candidate").is_visible()
+            pdf = page.pdf(format="A4", print_background=True)
+            assert pdf_pages(pdf) == 1, f"{award.id} {language}: {pdf_pages(pdf)} pages"
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / f"certificate-{award.id}-{language}.pdf").write_bytes(pdf)
+            visit.assert_clean()
+            page.close()
+
+
+# -- weight, screenshots, reproducible bundle ----------------------------------------------
+
+
+def test_award_page_weight_before_any_user_action(browsing: Browsing, served: Served) -> None:
+    """Everything the page loads by itself, the live check included, gzipped as Pages does."""
+    heaviest = []
+    for award in (served.award("valid", public=True), served.award("expired")):
+        visit = browsing.open(served.path(served.site.urls.award_page(award.id, "fr")))
+        visit.page.wait_for_load_state("networkidle")
+        compressed, raw, per_url = transferred(visit)
+        heaviest.append((compressed, raw, per_url, award.id))
+        visit.assert_clean()
+    compressed, raw, per_url, award_id = max(heaviest)
+    lines = [f"{size:>8}  {url.removeprefix(served.root)}" for url, size in sorted(per_url.items())]
+    report = (
+        f"award page {award_id}: {compressed} bytes transferred (gzip for text), {raw} raw, "
+        f"{len(per_url)} files\n" + "\n".join(lines) + "\n"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "award-page-weight.txt").write_text(report, encoding="utf-8")
+    assert any(url.endswith("jsonld-canonize.mjs") for url in per_url), "the check did not run"
+    assert compressed <= WEIGHT_LIMIT, report
+
+
+def test_screenshots_at_360_and_1280_px(browsing: Browsing, served: Served) -> None:
+    update = os.environ.get("BADGEPAGES_UPDATE_SCREENSHOTS") == "1"
+    ARTIFACTS.mkdir(exist_ok=True)
+    urls = served.site.urls
+    shots = {
+        "award-valid": served.award("valid", public=True),
+        "award-revoked": served.award("revoked"),
+    }
+    for name, award in shots.items():
+        for language in ("fr", "en"):
+            for width, height in ((360, 640), (1280, 800)):
+                visit = browsing.open(
+                    served.path(urls.award_page(award.id, language)), width=width, height=height
+                )
+                file = ARTIFACTS / f"{name}-{language}-{width}.png"
+                visit.page.screenshot(path=str(file), full_page=True)
+                if update and name == "award-valid" and language == "en":
+                    small = ARTIFACTS / f"readme-{width}.png"
+                    visit.page.screenshot(path=str(small))
+                    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                    with Image.open(small) as image:
+                        reduced = image.convert("RGB").quantize(colors=64)
+                    reduced.save(SCREENSHOTS / f"award-page-{width}px.png", optimize=True)
+                visit.assert_clean()
+                visit.page.close()
+    for width in (360, 1280):
+        readme = SCREENSHOTS / f"award-page-{width}px.png"
+        assert readme.is_file(), (
+            f"{readme} is missing: BADGEPAGES_UPDATE_SCREENSHOTS=1 pytest tests/test_browser.py"
+        )
+        with Image.open(readme) as image:
+            assert image.width == width
+
+
+def test_committed_bundle_equals_a_rebuild(tmp_path: Path) -> None:
+    if not (REPO / "js" / "node_modules" / "esbuild").is_dir():
+        pytest.fail("js/node_modules is missing: `make js` (npm ci in js/) before the tests")
+    subprocess.run(
+        ["node", str(REPO / "js" / "build.mjs"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    for name in ("jsonld-canonize.mjs", "jsonld-canonize.LICENSES.txt"):
+        committed = (REPO / "theme" / "static" / name).read_bytes()
+        assert (tmp_path / name).read_bytes() == committed, (
+            f"{name} differs from a rebuild: run `make js`"
+        )

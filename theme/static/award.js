@@ -1,0 +1,155 @@
+/**
+ * The award page, checked live: a recruiter may open it years after the build, so the
+ * status printed in the HTML ("as of <build day>") is replaced by what the browser checks
+ * now: the issuer's signature on the credential beside the page, its bit in the issuer's
+ * signed status list, and its dates against today. Anything that cannot be checked gives
+ * "Badge not verified" with the reason, never a green "Valid".
+ *
+ * Also runs "Is this the candidate?": the typed email is hashed with the award's salt and
+ * compared with the hash in the credential, in the browser; nothing is sent.
+ *
+ * Without JavaScript (or if this module fails to load) the page keeps its build-day status.
+ */
+import {
+  describeCheck, drawIcon, formatDate, formatMoment, loadStrings, renderChecks, text,
+  verdictDetail, verdictTitle,
+} from './checks-ui.js';
+import {Report, Site, UNCHECKED, Verifier, fetchJson, identityHash} from './verifier.js';
+
+const lang = document.documentElement.lang || 'en';
+const strings = loadStrings();
+
+/**
+ * Read the credential beside the page, verify it, show the verdict.
+ *
+ * @param {HTMLElement} box - The status section (data-live-check).
+ * @returns {Promise<object|null>} The credential, for the email check (null if unreadable).
+ */
+async function liveCheck(box) {
+  const title = box.querySelector('.status__title');
+  const dateLine = box.querySelector('.status__date');
+  const detail = box.querySelector('.status__detail');
+  const list = box.querySelector('[data-live-checks]');
+  const announce = document.querySelector('[data-live-announce]');
+  const staticTitle = title.textContent.trim();
+  const site = new Site({
+    root: box.dataset.siteRoot, bases: [box.dataset.baseUrl, box.dataset.publicBaseUrl],
+  });
+  const now = new Date();
+  box.setAttribute('aria-busy', 'true');
+  const checking = document.createElement('span');
+  checking.className = 'status__checking';
+  checking.textContent = ` ${text(strings, 'live_checking')}`;
+  dateLine.append(checking);
+
+  let credential = null;
+  let report;
+  try {
+    credential = await fetchJson(new URL(box.dataset.credential, document.baseURI).href, true);
+    report = await new Verifier({site, now}).verify(credential);
+  } catch(error) {
+    report = new Report('ob3');
+    const reason = error.reason === 'fetch' ? 'credential-unreadable' : error.reason || 'error';
+    report.add('signature', UNCHECKED, reason, {detail: error.message});
+    report.add('revocation', UNCHECKED, reason, {detail: error.message});
+    console.warn('live check:', error);
+  }
+
+  const verdict = report.verdict;
+  box.className = `status status--${verdict}`;
+  box.dataset.verdict = verdict;
+  drawIcon(box.querySelector('.status__icon'), verdict);
+  title.textContent = verdictTitle(strings, verdict);
+  if(verdict === 'unverified' && !report.foreign) {
+    // Say what was true on the build day, clearly labelled as such.
+    detail.textContent = text(strings, 'live_unverified_detail', {
+      date: formatDate(box.dataset.buildDate, lang),
+      status: text(strings, `status_${box.dataset.status}_short`).toLowerCase(),
+    });
+  } else {
+    detail.textContent = verdictDetail(strings, report, lang);
+  }
+  dateLine.textContent = text(strings, 'live_checked', {when: formatMoment(now, lang)});
+  renderChecks(list, strings, report, lang);
+  list.hidden = false;
+  box.removeAttribute('aria-busy');
+  if(document.title.startsWith(staticTitle)) {
+    document.title = title.textContent + document.title.slice(staticTitle.length);
+  }
+  if(announce) {
+    announce.textContent = `${title.textContent}. ${detail.textContent}`;
+  }
+  for(const check of report.checks) {
+    if(check.outcome !== 'passed') {
+      const parts = describeCheck(strings, check, lang);
+      console.info(`live check: ${parts.label}: ${check.outcome} (${check.reason})`,
+        check.values.detail || '');
+    }
+  }
+  return report.verdict === 'invalid' ? null : credential;
+}
+
+/**
+ * Return the salted email hashes of a credential (OB 3.0 IdentityObject, emailAddress).
+ *
+ * @param {object|null} credential - The credential.
+ * @returns {{hash: string, salt: string}[]} The identities.
+ */
+function emailIdentities(credential) {
+  const subject = credential && credential.credentialSubject;
+  const identifiers = subject && Array.isArray(subject.identifier) ? subject.identifier : [];
+  return identifiers
+    .filter(i => i && i.identityType === 'emailAddress' && i.hashed === true &&
+      typeof i.identityHash === 'string')
+    .map(i => ({hash: i.identityHash.toLowerCase(), salt: i.salt || ''}));
+}
+
+/**
+ * Wire the "Is this the candidate?" form to the credential once it is read.
+ *
+ * @param {HTMLElement} section - The form's section (data-email-check).
+ * @param {Promise<object|null>} credentialPromise - The checked credential.
+ */
+function emailCheck(section, credentialPromise) {
+  const form = section.querySelector('form');
+  const input = form.querySelector('input');
+  const result = form.querySelector('[role=status]');
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    const email = input.value.trim();
+    result.className = 'candidate__result';
+    if(!email) {
+      result.textContent = text(strings, 'email_check_empty');
+      input.focus();
+      return;
+    }
+    let identities = [];
+    try {
+      identities = emailIdentities(await credentialPromise);
+      if(!identities.length) {
+        throw new Error('no email identity in the credential');
+      }
+      const hashes = await Promise.all(identities.map(i => identityHash(email, i.salt)));
+      const match = hashes.some((hash, index) => hash === identities[index].hash);
+      result.classList.add(match ? 'candidate__result--match' : 'candidate__result--no-match');
+      result.textContent = text(strings, match ? 'email_check_match' : 'email_check_no_match',
+        {email: email.toLowerCase()});
+    } catch(error) {
+      result.textContent = text(strings, 'email_check_unavailable');
+      console.warn('email check:', error);
+    }
+  });
+  section.hidden = false;
+}
+
+const box = document.querySelector('[data-live-check]');
+if(box) {
+  const credential = liveCheck(box).catch(error => {
+    console.error('live check failed', error);
+    return null;
+  });
+  const section = document.querySelector('[data-email-check]');
+  if(section) {
+    emailCheck(section, credential);
+  }
+}
