@@ -635,7 +635,10 @@ def _probe(
     probe = {key: _rebuild(item, key in _CONSTANT_KEYS, strings) for key, item in doc.items()}
     try:
         expanded, problems = expand_checked(probe, loader)
-    except (JsonLdProcessingError, ContextNotBundledError):
+        dataset = {} if problems else _to_dataset(expanded)
+    except Exception:
+        # Refused, or pyld crashed (it does on some invalid input): the reference path gives
+        # this document its own answer.
         return None
     if problems:
         # A sentinel read as a term (@vocab values such as "assertionMethod") may fail the
@@ -649,7 +652,7 @@ def _probe(
     quads = [
         [compiler.term(component) for component in (t["subject"], t["predicate"], t["object"])]
         + [compiler.term(graph) for graph in _graph_term(name)]
-        for name, triples in _to_dataset(expanded).items()
+        for name, triples in dataset.items()
         for t in triples
     ]
     unresolved = compiler.partial | (set(free) - compiler.whole)
