@@ -21,7 +21,9 @@ from badgepages.jsonld import (
     CanonicalOrderError,
     ContextNotBundledError,
     OfflineDocumentLoader,
+    SafeModeError,
     canonize,
+    canonize_safe,
     find_undefined_terms,
 )
 
@@ -298,3 +300,11 @@ def test_lint_lists_each_problem_once() -> None:
     credential = ob_credential(fooBar="x")
     credential["issuer"]["fooBar"] = "y"
     assert find_undefined_terms(credential) == ["undefined term 'fooBar'"]
+
+
+def test_canonize_safe_refuses_with_the_problems() -> None:
+    with pytest.raises(SafeModeError) as caught:
+        canonize_safe(ob_credential(fooBar="x"))
+    assert caught.value.problems == ("undefined term 'fooBar'",)
+    vector = standard("ob3-eddsa-rdfc-2022-test-vector.json")
+    assert canonize_safe(vector["unsignedCredential"]) == vector["documentCanonicalNQuads"]

@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 from jsonschema import Draft201909Validator
 
 from badgepages import multibase
-from badgepages.jsonld import CREDENTIALS_V2, OB_V3P0_CONTEXT, OfflineDocumentLoader, canonize
+from badgepages.jsonld import (
+    CREDENTIALS_V2,
+    OB_V3P0_CONTEXT,
+    CanonicalOrderError,
+    OfflineDocumentLoader,
+    canonize,
+    canonize_expanded,
+    canonize_fast,
+    expand_checked,
+)
 from badgepages.signing import (
     ProofOptionsError,
     SecretKeyError,
@@ -411,3 +420,20 @@ def test_canonical_document_hash_matches_hash_data() -> None:
     options = {k: v for k, v in SIGNED["proof"][0].items() if k != "proofValue"}
     expected = hashlib.sha256(canonize(unsigned).encode()).digest()
     assert hash_data(unsigned, options)[32:] == expected
+
+
+@given(narrative=st.text(min_size=1), salt=st.text(), index=st.integers(0, 10**6))
+@settings(max_examples=40, deadline=None)
+def test_document_hash_is_the_reference_paths(narrative: str, salt: str, index: int) -> None:
+    credential = recommended_credential(narrative)
+    credential["credentialSubject"]["identifier"][0]["salt"] = salt
+    credential["credentialStatus"]["statusListIndex"] = str(index)
+    expanded, problems = expand_checked(copy.deepcopy(credential))
+    assert problems == []
+    try:
+        reference = canonize_expanded(expanded)
+    except CanonicalOrderError:
+        assert canonize_fast(credential) is None
+        return
+    options = {k: v for k, v in SIGNED["proof"][0].items() if k != "proofValue"}
+    assert hash_data(credential, options)[32:] == hashlib.sha256(reference.encode()).digest()
