@@ -46,8 +46,9 @@ _RESOLVED_CACHE_SIZE: Final = 100
 # Processed (active) contexts and expanded IRIs kept per loader, see _Processor.
 _PROCESSED_CACHE_SIZE: Final = 1024
 _IRI_CACHE_SIZE: Final = 8192
-# Document shapes and compiled datasets kept per loader, groupings per shape (see _template).
+# Document shapes, contexts' keys and compiled datasets kept per loader (see _template).
 _SHAPE_CACHE_SIZE: Final = 256
+_TERMS_CACHE_SIZE: Final = 64
 _TEMPLATE_CACHE_SIZE: Final = 1024
 _GROUPINGS_PER_SHAPE: Final = 64
 
@@ -108,6 +109,21 @@ class _ProcessorCaches:
     )
 
 
+@dataclass(frozen=True)
+class _TemplateCaches:
+    """Per-loader memo of document shapes, their contexts' keys and compiled datasets."""
+
+    shapes: LRUCache[tuple[object, ...], _Shape | None] = field(
+        default_factory=lambda: LRUCache(maxsize=_SHAPE_CACHE_SIZE)
+    )
+    terms: LRUCache[str, frozenset[str] | None] = field(
+        default_factory=lambda: LRUCache(maxsize=_TERMS_CACHE_SIZE)
+    )
+    compiled: LRUCache[_TemplateKey, rdfc.CompiledDataset | None] = field(
+        default_factory=lambda: LRUCache(maxsize=_TEMPLATE_CACHE_SIZE)
+    )
+
+
 class OfflineDocumentLoader:
     """pyld document loader serving bundled (and explicitly added) contexts, nothing else."""
 
@@ -115,12 +131,7 @@ class OfflineDocumentLoader:
         self._extra = dict(extra_contexts or {})
         self.resolved_cache: LRUCache[str, Any] = LRUCache(maxsize=_RESOLVED_CACHE_SIZE)
         self.processor_caches = _ProcessorCaches()
-        self.shapes: LRUCache[tuple[object, ...], _Shape | None] = LRUCache(
-            maxsize=_SHAPE_CACHE_SIZE
-        )
-        self.templates: LRUCache[_TemplateKey, rdfc.CompiledDataset | None] = LRUCache(
-            maxsize=_TEMPLATE_CACHE_SIZE
-        )
+        self.template_caches = _TemplateCaches()
 
     def __call__(self, url: str, options: object = None) -> JsonObject:
         """Return a pyld RemoteDocument for url or raise ContextNotBundledError."""
@@ -522,10 +533,10 @@ def _embedded_contexts(value: object) -> Iterator[object]:
             yield from _embedded_contexts(item)
 
 
-def _context_terms(doc: Mapping[str, Any], loader: OfflineDocumentLoader) -> frozenset[str]:
-    """Every key in every context the document can reach: a superset of its possible terms."""
+def _context_terms(contexts: list[object], loader: OfflineDocumentLoader) -> frozenset[str]:
+    """Every key in every context reachable from contexts: a superset of the possible terms."""
     terms: set[str] = set()
-    pending = list(_embedded_contexts(doc))
+    pending = list(contexts)
     loaded: set[str] = set()
     while pending:
         item = pending.pop()
@@ -567,12 +578,19 @@ _TemplateKey = tuple[_Shape, tuple[int, ...], tuple[str, ...]]
 
 
 def _new_shape(doc: Mapping[str, Any], loader: OfflineDocumentLoader) -> _Shape | None:
+    contexts = list(_embedded_contexts(doc))
+    key = json.dumps(contexts)
+    caches = loader.template_caches
     try:
-        terms = _context_terms(doc, loader)
-    except ContextNotBundledError:
-        return None
+        terms = caches.terms[key]
+    except KeyError:
+        try:
+            terms = _context_terms(contexts, loader)
+        except ContextNotBundledError:
+            terms = None
+        caches.terms[key] = terms
     # Plain-IRI sentinels must themselves expand unchanged.
-    return _Shape(terms) if _is_plain_iri(_sentinel(0, True), terms) else None
+    return None if terms is None or not _is_plain_iri(_sentinel(0, True), terms) else _Shape(terms)
 
 
 class _Compiler:
@@ -685,17 +703,18 @@ def _template(
     except _UnsupportedShapeError:
         return None
     key = tuple(shape_key)
+    caches = loader.template_caches
     try:
-        shape = loader.shapes[key]
+        shape = caches.shapes[key]
     except KeyError:
-        shape = loader.shapes[key] = _new_shape(doc, loader)
+        shape = caches.shapes[key] = _new_shape(doc, loader)
     if shape is None:
         return None
     groups = _groups(values, shape.terms)
     keyed = shape.keyed.get(groups, ())
     template_key = (shape, groups, tuple(values[index] for index in keyed))
     try:
-        compiled = loader.templates[template_key]
+        compiled = caches.compiled[template_key]
     except KeyError:
         if groups in shape.keyed:
             probed = _probe(doc, values, groups, frozenset(keyed), loader)
@@ -705,7 +724,7 @@ def _template(
             keyed, compiled = _first_probe(doc, values, groups, loader)
             shape.keyed[groups] = keyed
             template_key = (shape, groups, tuple(values[index] for index in keyed))
-        loader.templates[template_key] = compiled
+        caches.compiled[template_key] = compiled
     return None if compiled is None else (compiled, values)
 
 

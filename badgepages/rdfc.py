@@ -158,18 +158,16 @@ class CompiledDataset:
         # Blank node labels are passed after the values.
         base = len(arguments)
         self._lines = tuple(_pattern(quad, arguments, base) for quad in quads)
-        blanks = range(len({term for quad in quads for term in quad if isinstance(term, Blank)}))
         # RDFC-1.0 §4.4.3 step 2.1: every quad that mentions a blank node, once per mention
         # (as pyld's URDNA2015 does).
-        self._blank_lines = tuple(
-            tuple(
-                _pattern([_first_degree_term(t, blank) for t in quad], arguments, base)
-                for quad in quads
-                for term in quad
-                if term == Blank(blank)
-            )
-            for blank in blanks
-        )
+        mentions: dict[int, list[str]] = {}
+        for quad in quads:
+            for term in quad:
+                if isinstance(term, Blank):
+                    first_degree = [_first_degree_term(t, term.index) for t in quad]
+                    pattern = _pattern(first_degree, arguments, base)
+                    mentions.setdefault(term.index, []).append(pattern)
+        self._blank_lines = tuple(tuple(mentions[blank]) for blank in range(len(mentions)))
         self._constants_astral = any(
             _ASTRAL.search(term) for quad in quads for term in quad if isinstance(term, str)
         )
