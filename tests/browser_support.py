@@ -133,6 +133,12 @@ class Visit:
     responses: list[tuple[str, str, bytes]] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
 
+    def settle(self) -> None:
+        """Wait until the page has loaded and, on an award page, the live check is done."""
+        self.page.wait_for_load_state("load")
+        if self.page.locator("[data-live-check]").count():
+            wait_for_verdict(self.page)
+
     def assert_clean(self, *, allow_public: bool = False) -> None:
         """No request left the site's origin; no console error; no uncaught exception."""
         assert not self.foreign, f"requests left the site's origin: {self.foreign}"
@@ -203,6 +209,7 @@ class Browsing:
     ) -> Visit:
         """Open a page of the site (``path`` relative to its root) and record what it does.
 
+        ``wait``: return once the page is settled (see Visit.settle); otherwise at once.
         ``block``: URL globs whose requests fail, as when offline or refused.
         """
         page = self.context.new_page()
@@ -227,9 +234,12 @@ class Browsing:
         page.on("pageerror", lambda error: visit.errors.append(f"uncaught: {error}"))
         page.on("request", lambda request: visit.requests.append(request.url))
         page.on("response", lambda response: _keep_body(visit, response))
-        page.goto(self.root + path)
-        if wait and page.locator("[data-live-check]").count():
-            wait_for_verdict(page)
+        if wait:
+            page.goto(self.root + path)
+            visit.settle()
+        else:
+            # Several pages can load at once: open them all, then settle each.
+            page.goto(self.root + path, wait_until="commit")
         return visit
 
     def close(self) -> None:
@@ -263,15 +273,28 @@ def checks(page: Page, scope: str = "[data-live-check]") -> dict[str, tuple[str,
     }
 
 
-def axe_violations(page: Page) -> list[str]:
-    """Run axe-core (WCAG 2.x A/AA and best practices) on the page; return violations."""
+def start_axe(page: Page) -> None:
+    """Start axe-core (WCAG 2.x A/AA and best practices) on the page, without waiting, so
+    that several pages can be audited at once; axe_violations() collects the result."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         # Evaluated through the DevTools protocol: the page's CSP does not apply to it.
         page.evaluate(require_axe().read_text(encoding="utf-8"))
+    page.evaluate(
+        """() => { window.__axeResult = axe.run(document, {resultTypes: ['violations']}); }"""
+    )
+
+
+def axe_violations(page: Page) -> list[str]:
+    """Return the violations axe-core finds on the page (started by start_axe, or now)."""
+    if not page.evaluate("() => Boolean(window.__axeResult)"):
+        start_axe(page)
     results = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-          .map(v => `${v.id} (${v.impact}): ${v.help} -> ` +
-            v.nodes.map(n => n.target.join(' ')).join(', '))"""
+        """async () => {
+          const violations = (await window.__axeResult).violations;
+          window.__axeResult = null;
+          return violations.map(v => `${v.id} (${v.impact}): ${v.help} -> ` +
+            v.nodes.map(n => n.target.join(' ')).join(', '));
+        }"""
     )
     return [str(line) for line in results]
 

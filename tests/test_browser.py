@@ -36,6 +36,7 @@ from tests.browser_support import (
     checks,
     require_browser,
     serve,
+    start_axe,
     transferred,
     wait_for_verdict,
 )
@@ -161,6 +162,10 @@ def bake_tampered(site: BuiltSite, award: Award, files: Path) -> None:
     foreign = json.loads(json.dumps(credential).replace("essca.github.io", "badges.example.edu"))
     (files / "other-issuer.json").write_text(json.dumps(foreign), encoding="utf-8")
     (files / "not-a-badge.txt").write_text("hello", encoding="utf-8")
+    # A context the verifier does not bundle: refused, never fetched.
+    credential = json.loads((site.out / urls.credential_json(award.id)).read_text("utf-8"))
+    credential["@context"].append("https://badges.example.edu/context.json")
+    (files / "unknown-context.json").write_text(json.dumps(credential), encoding="utf-8")
 
 
 @pytest.fixture
@@ -340,6 +345,7 @@ def test_verify_page_checks_baked_badges(
         (served.folder / urls.baked_credential(valid.id, "png"), "valid", "Open Badges 3.0"),
         (served.folder / urls.baked_credential(valid.id, "svg"), "valid", "Open Badges 3.0"),
         (served.folder / urls.baked_badge(valid.id, "png"), "valid", "Open Badges 2.0"),
+        (served.folder / urls.baked_badge(valid.id, "svg"), "valid", "Open Badges 2.0"),
         (served.folder / urls.credential_json(valid.id), "valid", "Open Badges 3.0"),
         (served.folder / urls.baked_credential(revoked.id, "png"), "revoked", "Open Badges 3.0"),
         (altered.files / "tampered-credential.png", "invalid", "Open Badges 3.0"),
@@ -360,7 +366,11 @@ def test_verify_page_checks_baked_badges(
     assert checks(page, "[data-verify-status]")["signature"][0] == "failed"
     assert drop_file(page, altered.files / "tampered-assertion.png") == "invalid"
     assert checks(page, "[data-verify-status]")["hosted assertion"][0] == "failed"
-    visit.assert_clean()
+    assert drop_file(page, altered.files / "unknown-context.json") == "invalid"
+    outcome, line = checks(page, "[data-verify-status]")["signature"]
+    assert outcome == "failed"
+    assert "cannot read (JSON-LD)" in line
+    visit.assert_clean()  # and so the unknown context was not requested
 
 
 def test_verify_page_points_other_issuers_to_general_verifiers(
@@ -410,6 +420,8 @@ def test_browser_verdicts_equal_python_verdicts(
     for award in (altered.tampered, altered.expiring):
         path = "altered/" + site.urls.credential_json(award.id)
         documents[path] = json.loads((altered.folder / path[8:]).read_text("utf-8"))
+    for file in ("unknown-context.json", "other-issuer.json"):
+        documents[file] = json.loads((altered.files / file).read_text("utf-8"))
 
     def fetch(url: str) -> bytes:
         base = site.catalog.config.base_url
@@ -471,12 +483,23 @@ def page_types(served: Served) -> list[tuple[str, str]]:
     return [(name, served.path(path)) for name, path in pages]
 
 
-def open_any(browsing: Browsing, path: str, **options: Any) -> Visit:
-    """Open a page; for the 404 page, accept its own 404 status and its absolute links."""
-    visit = browsing.open(path, **options)
-    if path.startswith("awards/no-such-award/"):
-        visit.errors = [e for e in visit.errors if "status of 404" not in e]
-    return visit
+def open_all(
+    browsing: Browsing, served: Served, *, close: bool = True, **options: Any
+) -> Iterator[tuple[str, Visit]]:
+    """Open one page of every type at once (they load in parallel); yield each settled.
+
+    The 404 page's own 404 status is no error.
+    """
+    opened = [
+        (name, browsing.open(path, wait=False, **options)) for name, path in page_types(served)
+    ]
+    for name, visit in opened:
+        visit.settle()
+        if name == "404":
+            visit.errors = [e for e in visit.errors if "status of 404" not in e]
+        yield name, visit
+        if close:
+            visit.page.close()
 
 
 @pytest.fixture
@@ -491,15 +514,15 @@ def axe_browsing(browser: Browser, served: Served) -> Iterator[Browsing]:
 
 
 def test_axe_finds_no_violation_on_any_page_type(axe_browsing: Browsing, served: Served) -> None:
-    browsing = axe_browsing
     problems: dict[str, list[str]] = {}
-    for name, path in page_types(served):
-        visit = open_any(browsing, path)
+    visits = list(open_all(axe_browsing, served, close=False))
+    for _, visit in visits:
+        start_axe(visit.page)  # the audits run in parallel
+    for name, visit in visits:
         found = axe_violations(visit.page)
         if found:
             problems[name] = found
         visit.assert_clean(allow_public=name == "404")
-        visit.page.close()
     assert not problems, json.dumps(problems, indent=2, ensure_ascii=False)
 
 
@@ -516,8 +539,7 @@ def test_verify_page_result_is_accessible(
 def test_phones_scroll_vertically_only_and_see_the_verdict_at_once(
     browsing: Browsing, served: Served
 ) -> None:
-    for name, path in page_types(served):
-        visit = open_any(browsing, path, width=360, height=640)
+    for name, visit in open_all(browsing, served, width=360, height=640):
         page = visit.page
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{name}: {width} px wide at 360 px"
@@ -529,7 +551,6 @@ def test_phones_scroll_vertically_only_and_see_the_verdict_at_once(
             assert detail is not None
             assert detail["y"] < 640, f"{name}: verdict detail below the fold {detail}"
         visit.assert_clean(allow_public=name == "404")
-        visit.page.close()
 
 
 FOCUS_VISIBLE = """() => {
