@@ -52,17 +52,25 @@ CSP = (
 )
 
 
-def require_browser() -> None:
-    """Fail (never skip) with what to install when Playwright or chromium is missing."""
+def browser_problem() -> str | None:
+    """Return what to install when Playwright or chromium is missing, else None."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        pytest.fail(
+        return (
             "Playwright for Python is missing: `.venv/bin/pip install playwright` "
             "(never run `playwright install`: the tests use Debian's chromium)"
         )
     if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser-deps` (apt-get install -y chromium)")
+        return f"{CHROMIUM} is missing: `make browser-deps` (apt-get install -y chromium)"
+    return None
+
+
+def require_browser() -> None:
+    """Fail (never skip) with what to install when Playwright or chromium is missing."""
+    problem = browser_problem()
+    if problem:
+        pytest.fail(problem)
 
 
 def require_axe() -> Path:
@@ -311,3 +319,27 @@ def transferred(visit: Visit) -> tuple[int, int, dict[str, int]]:
         compressed += size
         raw += len(body)
     return compressed, raw, per_url
+
+
+def measure_page_weight(
+    folder: Path, public_base: str, path: str
+) -> tuple[int, int, dict[str, int]]:
+    """Serve a built site, open one page in chromium and let it do everything it does by
+    itself (the award page's live check included); return ``transferred()`` of that visit.
+
+    For the benchmark (bench/bench_build.py); raises RuntimeError without a browser.
+    """
+    problem = browser_problem()
+    if problem:
+        raise RuntimeError(problem)
+    from playwright.sync_api import sync_playwright
+
+    with serve(folder, public_base) as root, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            browsing = Browsing(browser, root, folder, public_base)
+            visit = browsing.open(path)
+            visit.page.wait_for_load_state("networkidle")
+            return transferred(visit)
+        finally:
+            browser.close()

@@ -243,6 +243,10 @@ def test_tampered_credential_shows_the_signature_failure(
     assert outcome == "failed"
     assert "Signature: failed — the signature does not match" in line
     assert "Valid badge" not in page.inner_text(".status")
+    # The email check refuses to vouch for anyone on an altered credential.
+    page.fill("#candidate-email", altered.tampered.recipient.email)
+    page.click("[data-email-check] button")
+    page.locator(".candidate__result", has_text="failed the checks").wait_for()
     visit.assert_clean()
     browsing.close()
 

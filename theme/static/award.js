@@ -23,7 +23,8 @@ const strings = loadStrings();
  * Read the credential beside the page, verify it, show the verdict.
  *
  * @param {HTMLElement} box - The status section (data-live-check).
- * @returns {Promise<object|null>} The credential, for the email check (null if unreadable).
+ * @returns {Promise<{credential: object|null, verdict: string}>} The credential (null if
+ *   unreadable) and the verdict, for the email check.
  */
 async function liveCheck(box) {
   const title = box.querySelector('.status__title');
@@ -86,7 +87,7 @@ async function liveCheck(box) {
         check.values.detail || '');
     }
   }
-  return report.verdict === 'invalid' ? null : credential;
+  return {credential, verdict};
 }
 
 /**
@@ -108,9 +109,9 @@ function emailIdentities(credential) {
  * Wire the "Is this the candidate?" form to the credential once it is read.
  *
  * @param {HTMLElement} section - The form's section (data-email-check).
- * @param {Promise<object|null>} credentialPromise - The checked credential.
+ * @param {Promise<{credential: object|null, verdict: string}>} checked - The live check.
  */
-function emailCheck(section, credentialPromise) {
+function emailCheck(section, checked) {
   const form = section.querySelector('form');
   const input = form.querySelector('input');
   const result = form.querySelector('[role=status]');
@@ -123,9 +124,14 @@ function emailCheck(section, credentialPromise) {
       input.focus();
       return;
     }
-    let identities = [];
+    const {credential, verdict} = await checked;
+    if(verdict === 'invalid') {
+      // A hash taken from an altered credential proves nothing about anyone.
+      result.textContent = text(strings, 'email_check_invalid');
+      return;
+    }
     try {
-      identities = emailIdentities(await credentialPromise);
+      const identities = emailIdentities(credential);
       if(!identities.length) {
         throw new Error('no email identity in the credential');
       }
@@ -144,12 +150,12 @@ function emailCheck(section, credentialPromise) {
 
 const box = document.querySelector('[data-live-check]');
 if(box) {
-  const credential = liveCheck(box).catch(error => {
+  const checked = liveCheck(box).catch(error => {
     console.error('live check failed', error);
-    return null;
+    return {credential: null, verdict: 'unverified'};
   });
   const section = document.querySelector('[data-email-check]');
   if(section) {
-    emailCheck(section, credential);
+    emailCheck(section, checked);
   }
 }

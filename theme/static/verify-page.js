@@ -15,6 +15,8 @@ import {Site, Verifier} from './verifier.js';
 const lang = document.documentElement.lang || 'en';
 const strings = loadStrings();
 const AWARD_PAGE = /\/awards\/([a-z0-9]+)\/(?:credential|assertion)\.json$/;
+/** Increases with every file given: a slow check finishing late must not overwrite a newer one. */
+let latest = 0;
 
 /**
  * Return the page of this site that shows an award, when the badge is one of ours.
@@ -36,6 +38,7 @@ function awardPage(id, site, pattern) {
  * @param {File} file - The file.
  */
 async function check(zone, file) {
+  const turn = ++latest;
   const result = document.querySelector('[data-verify-result]');
   const status = result.querySelector('[data-verify-status]');
   const facts = result.querySelector('[data-verify-facts]');
@@ -52,7 +55,11 @@ async function check(zone, file) {
 
   let found;
   try {
-    found = extract(new Uint8Array(await file.arrayBuffer()));
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    if(turn !== latest) {
+      return;
+    }
+    found = extract(bytes);
   } catch(error) {
     const reason = error instanceof NotABadgeError ? error.reason.replace(/-/g, '_') : 'read';
     fileLine.textContent = `${file.name} — ${text(strings, `verify_error_${reason}`)}`;
@@ -65,6 +72,9 @@ async function check(zone, file) {
     root: zone.dataset.siteRoot, bases: [zone.dataset.baseUrl, zone.dataset.publicBaseUrl],
   });
   const report = await new Verifier({site}).verify(found.document);
+  if(turn !== latest) {
+    return;
+  }
   const kind = {ob3: 'verify_found_ob3', ob2: 'verify_found_ob2'}[report.kind] ||
     'verify_found_unknown';
   fileLine.textContent = text(strings, kind, {name: file.name});
@@ -116,20 +126,16 @@ function start(zone) {
     }
   };
   input.addEventListener('change', () => run(input.files[0]));
-  zone.addEventListener('dragover', event => {
-    event.preventDefault();
-    zone.classList.add('dropzone--over');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('dropzone--over'));
-  zone.addEventListener('drop', event => {
+  // The whole page accepts the file (a drop next to the zone must not make the browser
+  // leave the page to display the file); the zone lights up while a file is over it.
+  window.addEventListener('dragover', event => event.preventDefault());
+  window.addEventListener('drop', event => {
     event.preventDefault();
     zone.classList.remove('dropzone--over');
     run(event.dataTransfer && event.dataTransfer.files[0]);
   });
-  // A file dropped next to the zone must not make the browser leave the page.
-  for(const type of ['dragover', 'drop']) {
-    window.addEventListener(type, event => event.preventDefault());
-  }
+  zone.addEventListener('dragover', () => zone.classList.add('dropzone--over'));
+  zone.addEventListener('dragleave', () => zone.classList.remove('dropzone--over'));
   zone.hidden = false;
 }
 
