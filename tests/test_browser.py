@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 from PIL import Image
 
 from badgepages import baking
@@ -701,3 +702,41 @@ def test_committed_bundle_equals_a_rebuild(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == committed, (
             f"{name} differs from a rebuild: run `make js`"
         )
+
+
+# -- texts ---------------------------------------------------------------------------------
+
+STATIC = REPO / "theme" / "static"
+TEMPLATES = REPO / "theme" / "templates"
+
+
+def test_every_reason_the_scripts_give_has_a_text_in_both_languages() -> None:
+    """A reason code without a text would show its key to a recruiter."""
+    verifier = (STATIC / "verifier.js").read_text(encoding="utf-8")
+    calls = re.findall(r"report\.add\((.*?)\);", verifier, re.DOTALL)
+    codes = {code for call in calls for code in re.findall(r"'([a-z][a-z0-9-]*)'", call)}
+    codes |= set(re.findall(r"(?:Unchecked\(|reason: )'([a-z][a-z0-9-]*)'", verifier))
+    codes |= set(re.findall(r"\? '([a-z-]+)' : error\.reason", verifier))
+    award = (STATIC / "award.js").read_text(encoding="utf-8")
+    codes |= set(re.findall(r"'([a-z][a-z0-9-]*)' : error\.reason", award))
+    names = {"format", "issuer", "signature", "revocation", "validity dates", "hosted assertion"}
+    keys = {f"live_reason_{code.replace('-', '_')}" for code in codes - names}
+    keys |= {f"live_check_{name.replace(' ', '_')}" for name in names}
+    unbake = (STATIC / "unbake.js").read_text(encoding="utf-8")
+    errors = set(re.findall(r"NotABadgeError\('([a-z-]+)'\)", unbake)) | {"read"}
+    verify_keys = {f"verify_error_{code.replace('-', '_')}" for code in errors}
+    scripts = "".join(p.read_text(encoding="utf-8") for p in STATIC.glob("*.js"))
+    named = set(
+        re.findall(r"'((?:live|status|email_check|verify)_[a-z]+(?:_[a-z0-9]+)*)'", scripts)
+    )
+    strings = yaml.safe_load((REPO / "theme" / "strings.yaml").read_text(encoding="utf-8"))
+    base = (TEMPLATES / "base.html").read_text(encoding="utf-8")
+    verify_page = (TEMPLATES / "verify.html").read_text(encoding="utf-8")
+    award_page = (TEMPLATES / "award.html").read_text(encoding="utf-8")
+    assert len(keys) > 30
+    for key in sorted(keys | verify_keys | (named - {"status_", "live_check_", "live_reason_"})):
+        if key.endswith("_"):
+            continue
+        assert set(strings.get(key, {})) >= {"fr", "en"}, f"{key} missing from strings.yaml"
+        page_lists = base + (verify_page if key.startswith("verify_") else award_page)
+        assert f"'{key}'" in page_lists, f"{key} is not passed to the scripts (base.html lists)"
