@@ -36,7 +36,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(VENV)/.installed $(OB2_VENV)/.installed tests/node/node_modules/.installed lint
+test: $(VENV)/.installed $(OB2_VENV)/.installed tests/node/node_modules/.installed js/node_modules/.installed browser-deps lint
 	$(BIN)/pytest
 
 golden: $(VENV)/.installed
@@ -49,7 +49,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_build.py
 
 clean:
-	rm -rf $(VENV) $(OB2_VENV) _site tests/node/node_modules
+	rm -rf $(VENV) $(OB2_VENV) _site tests/node/node_modules js/node_modules
 
 # -- browser checks (issue 5) ------------------------------------------------------------------
 # The browser tests drive Debian's chromium with Playwright for Python; no browser is ever
@@ -57,7 +57,7 @@ clean:
 .PHONY: browser-deps js
 
 browser-deps:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 js/node_modules/.installed: js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund --loglevel=error

@@ -457,4 +457,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = args.handler
     status: int = handler(args)
     return status
-

@@ -120,6 +120,7 @@ class Renderer:
             "issuer": self.catalog.config.issuer,
             "build_date": self.build_date,
             "signed": self.signed,
+            "public_base_url": self.catalog.config.public_base_url,
         }
         return template.render(context).encode("utf-8")
 
