@@ -92,20 +92,31 @@ def extract(data: bytes) -> JsonObject:
 
 
 def verify_document(document: JsonObject, fetch: Fetch, now: datetime) -> Report:
-    """Verify an OB 3.0 credential or an OB 2.0 assertion."""
+    """Verify an OB 3.0 credential or an OB 2.0 assertion; malformed input is not valid."""
     types = _types(document)
     if "VerifiableCredential" in types:
-        return _verify_ob3(document, fetch, now)
-    if "Assertion" in types:
-        return _verify_ob2(document, fetch, now)
-    report = Report("unknown")
-    report.add("format", "failed", "not an OpenBadgeCredential nor an Open Badges 2.0 Assertion")
+        report = Report("Open Badges 3.0 credential")
+        check: Callable[[Report, JsonObject, Fetch, datetime], None] = _verify_ob3
+    elif "Assertion" in types:
+        report = Report("Open Badges 2.0 assertion")
+        check = _verify_ob2
+    else:
+        report = Report("unknown")
+        report.add("format", "failed", "neither an OpenBadgeCredential nor an OB 2.0 Assertion")
+        return report
+    try:
+        check(report, document, fetch, now)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+        # Anything the checks cannot even read is malformed, hence not valid.
+        report.add("format", "failed", f"malformed document ({type(error).__name__}: {error})")
     return report
 
 
 def _types(document: JsonObject) -> list[str]:
     value = document.get("type", [])
-    return [value] if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 # -- OB 3.0 -------------------------------------------------------------------------------
@@ -117,10 +128,13 @@ def _ob3_validator() -> jsonschema.protocols.Validator:
     return jsonschema.Draft201909Validator(schema)
 
 
-def _verify_ob3(credential: JsonObject, fetch: Fetch, now: datetime) -> Report:
-    report = Report("Open Badges 3.0 credential")
-    context = credential.get("@context", [])
-    is_badge = "OpenBadgeCredential" in _types(credential) and CREDENTIALS_V2 in context
+def _verify_ob3(report: Report, credential: JsonObject, fetch: Fetch, now: datetime) -> None:
+    context = credential.get("@context")
+    is_badge = (
+        "OpenBadgeCredential" in _types(credential)
+        and isinstance(context, list)
+        and CREDENTIALS_V2 in context
+    )
     report.add("format", "passed" if is_badge else "failed", "OpenBadgeCredential, VC 2.0")
     errors = sorted(_ob3_validator().iter_errors(credential), key=lambda e: list(e.path))
     detail = errors[0].message[:200] if errors else "official OB 3.0 JSON Schema"
@@ -128,7 +142,6 @@ def _verify_ob3(credential: JsonObject, fetch: Fetch, now: datetime) -> Report:
     _check_signature(report, credential, fetch)
     _check_status(report, credential, fetch)
     _check_dates(report, credential.get("validFrom"), credential.get("validUntil"), now)
-    return report
 
 
 def _issuer_id(credential: JsonObject) -> str:
@@ -217,14 +230,13 @@ def _check_dates(report: Report, start: object, end: object, now: datetime) -> N
 # -- OB 2.0 -------------------------------------------------------------------------------
 
 
-def _verify_ob2(assertion: JsonObject, fetch: Fetch, now: datetime) -> Report:
-    report = Report("Open Badges 2.0 assertion")
+def _verify_ob2(report: Report, assertion: JsonObject, fetch: Fetch, now: datetime) -> None:
     url = str(assertion.get("id", ""))
     try:
         hosted = json.loads(fetch(url))
     except (LookupError, json.JSONDecodeError) as error:
         report.add("hosted assertion", "could not check", f"{url}: {error}")
-        return report
+        return
     same = hosted == assertion
     report.add("format", "passed", "hosted Open Badges 2.0 Assertion")
     report.add(
@@ -245,7 +257,6 @@ def _verify_ob2(assertion: JsonObject, fetch: Fetch, now: datetime) -> Report:
     else:
         report.add("revocation", "passed", "the hosted assertion is not revoked")
     _check_dates(report, hosted.get("issuedOn"), hosted.get("expires"), now)
-    return report
 
 
 def load_target(target: str, fetch: Fetch, read_file: Callable[[str], bytes]) -> JsonObject:

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from badgepages import baking
 from badgepages.cli import main
+from badgepages.verify import verify_document
 from tests.site import EXAMPLE_DAY, BuiltSite
 
 VALID = "m6bueffbrqutcnotnw6n"
+KEYS = [
+    "@context", "id", "type", "issuer", "validFrom", "validUntil", "credentialSubject",
+    "credentialStatus", "proof", "image", "name", "badge", "recipient", "revoked", "expires",
+]  # fmt: skip
 
 
 def verify(capsys: pytest.CaptureFixture[str], target: str, site: Path) -> tuple[int, list[str]]:
@@ -127,3 +135,25 @@ def test_not_a_badge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().err == (
         f"cannot verify {png}: no Open Badge is baked into this image\n"
     )
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+def no_network(url: str) -> bytes:
+    raise LookupError(f"offline: {url}")
+
+
+@given(st.dictionaries(st.sampled_from(KEYS), JSON, max_size=8))
+def test_any_document_gets_a_verdict_not_a_crash(document: dict[str, object]) -> None:
+    document.setdefault("type", ["VerifiableCredential", "OpenBadgeCredential"])
+    report = verify_document(document, no_network, datetime(2026, 11, 28, tzinfo=UTC))
+    assert report.verdict in {"valid", "revoked", "expired", "invalid", "unverified"}
+    assert report.verdict != "valid"
