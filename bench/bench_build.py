@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,18 +23,14 @@ sys.path.insert(0, str(REPO))
 from badgepages.keys import add_new_key  # noqa: E402
 from badgepages.pipeline import BuildOptions, build  # noqa: E402
 from badgepages.signing import load_signing_key, sign_credential  # noqa: E402
+from tests.site import copy_example  # noqa: E402
 
 DAY = date(2026, 11, 28)
 
 
 def make_project(root: Path, awards: int) -> str:
     """Copy the example project and add ``awards`` synthetic recipients; return a secret."""
-    for name in ("site_config.yaml", "badges", "theme"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
+    copy_example(root, ("site_config.yaml", "badges", "theme"))
     recipients = root / "recipients"
     recipients.mkdir()
     badges = ["citadin-citoyen", "collectif-essca"]
@@ -93,7 +88,6 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         root = Path(workdir) / "project"
-        root.mkdir()
         secret = make_project(root, args.awards)
         out = Path(workdir) / "site"
         start = time.perf_counter()

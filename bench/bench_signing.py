@@ -26,33 +26,21 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from badgepages import jsonld  # noqa: E402
-from badgepages.keys import add_new_key  # noqa: E402
-from badgepages.pipeline import BuildOptions, build  # noqa: E402
 from badgepages.signing import load_signing_key, sign_credential  # noqa: E402
+from tests.site import build_example  # noqa: E402
 
 DAY = date(2026, 11, 28)
 CREATED = "2026-01-01T00:00:00Z"
-SOURCES = ("site_config.yaml", "badges", "recipients", "theme", "published.lock")
 
 
 def example_credential(workdir: Path) -> tuple[dict[str, Any], str, str]:
     """Build the example site; return its largest unsigned credential, a secret and key id."""
-    root = workdir / "project"
-    root.mkdir()
-    for name in SOURCES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        elif source.is_file():
-            shutil.copy2(source, root / name)
-    secret, _ = add_new_key(root, DAY)
-    out = workdir / "site"
-    build(root, BuildOptions(DAY, out_dir=out, signing_secret=secret))
-    files = sorted(out.glob("awards/*/credential.json"), key=lambda p: (-p.stat().st_size, p))
+    site = build_example(workdir)
+    files = sorted(site.out.glob("awards/*/credential.json"), key=lambda p: (-p.stat().st_size, p))
     credential = json.loads(files[0].read_text(encoding="utf-8"))
     credential.pop("proof")
-    key_id = json.loads((out / "did.json").read_text())["verificationMethod"][-1]["id"]
-    return credential, secret, key_id
+    key_id = json.loads((site.out / "did.json").read_text())["verificationMethod"][-1]["id"]
+    return credential, site.secret, key_id
 
 
 def award_variants(credential: dict[str, Any], count: int) -> list[dict[str, Any]]:

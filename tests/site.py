@@ -42,10 +42,10 @@ class BuiltSite:
         return (self.out / path).read_text(encoding="utf-8")
 
 
-def copy_example(target: Path) -> Path:
-    """Copy the repository's example project (sources only) to ``target``."""
+def copy_example(target: Path, names: tuple[str, ...] = SOURCES) -> Path:
+    """Copy the repository's example project (its sources, or some of them) to ``target``."""
     target.mkdir(parents=True)
-    for name in SOURCES:
+    for name in names:
         source = REPO / name
         if source.is_dir():
             shutil.copytree(source, target / name)
