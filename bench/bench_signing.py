@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from badgepages import jsonld  # noqa: E402
 from badgepages.signing import load_signing_key, sign_credential  # noqa: E402
 from tests.site import build_example  # noqa: E402
 
-DAY = date(2026, 11, 28)
 CREATED = "2026-01-01T00:00:00Z"
 
 
