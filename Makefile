@@ -56,8 +56,9 @@ clean:
 # downloaded (`playwright install` is never run). CI machines run as root.
 .PHONY: browser-deps js
 
+# BADGEPAGES_CHROMIUM names another Chromium-based browser (e.g. Chrome on GitHub's runners).
 browser-deps:
-	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	test -x "$${BADGEPAGES_CHROMIUM:-/usr/bin/chromium}" || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 js/node_modules/.installed: js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund --loglevel=error
