@@ -25,6 +25,13 @@ class Issuer:
     logo: Path | None
     linkedin_organization_id: str | None
 
+    def profile_fields(self) -> dict[str, str]:
+        """Return the fields OB 2.0 and OB 3.0 issuer profiles share, in the default language."""
+        fields = {"name": self.name.default, "url": self.url, "email": self.email}
+        if self.description:
+            fields["description"] = self.description.default
+        return fields
+
 
 @dataclass(frozen=True)
 class SiteConfig:

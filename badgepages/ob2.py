@@ -30,12 +30,8 @@ def build_issuer(config: SiteConfig, urls: SiteUrls) -> JsonObject:
         "@context": CONTEXT,
         "type": "Issuer",
         "id": urls.url(urls.issuer_json),
-        "name": issuer.name.default,
-        "url": issuer.url,
-        "email": issuer.email,
+        **issuer.profile_fields(),
     }
-    if issuer.description:
-        profile["description"] = issuer.description.default
     if issuer.logo:
         profile["image"] = urls.url(urls.issuer_logo(issuer.logo.suffix.lower()))
     # Scope hosted verification to this site, not the whole host (GitHub Pages hosts many

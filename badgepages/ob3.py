@@ -24,15 +24,7 @@ JsonObject = dict[str, Any]
 def build_issuer_profile(catalog: Catalog, urls: SiteUrls, did: str) -> JsonObject:
     """Return the issuer Profile embedded in credentials, identified by the site's DID."""
     issuer = catalog.config.issuer
-    profile: JsonObject = {
-        "id": did,
-        "type": ["Profile"],
-        "name": issuer.name.default,
-        "url": issuer.url,
-        "email": issuer.email,
-    }
-    if issuer.description:
-        profile["description"] = issuer.description.default
+    profile: JsonObject = {"id": did, "type": ["Profile"], **issuer.profile_fields()}
     if issuer.logo:
         logo = urls.url(urls.issuer_logo(issuer.logo.suffix.lower()))
         profile["image"] = {"id": logo, "type": "Image"}
