@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OB2_VENV := .venv-ob2
 PORT ?= 8000
 
-.PHONY: site test build check lint golden bench schemas clean
+.PHONY: site test build check lint golden bench schemas clean constraints
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,18 @@ schemas: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_build.py
+
+# Refresh constraints.txt: resolve pyproject.toml afresh in a throw-away venv and pin what it
+# installed, by version only (a pin to a file or URL cannot install on another machine).
+constraints:
+	rm -rf .venv-constraints && $(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
+	.venv-constraints/bin/python -m pip install --quiet '.[test]'
+	{ echo "# Versions CI installs (pip install -c constraints.txt). Refresh with: make constraints"; \
+	  .venv-constraints/bin/python -m pip freeze --all --exclude-editable \
+	  | grep -v -E '^(badgepages|pip|setuptools|wheel)( |=)'; } > constraints.txt.new
+	! grep -n ' @ ' constraints.txt.new || { echo "a pin names a file or URL"; exit 1; }
+	mv constraints.txt.new constraints.txt && rm -rf .venv-constraints
 
 clean:
 	rm -rf $(VENV) $(OB2_VENV) _site tests/node/node_modules js/node_modules

@@ -409,7 +409,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     for sub in (build_cmd, serve):
         sub.add_argument("--out", type=Path, help="output folder (default: from site_config)")
-    build_cmd.add_argument("--base-url", help="serve the site from another address")
+    build_cmd.add_argument(
+        "--base-url", type=_web_address, help="serve the site from another address"
+    )
     for sub in (build_cmd, serve):
         sub.add_argument(
             "--signing-key-file",

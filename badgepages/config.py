@@ -51,12 +51,22 @@ class SiteConfig:
         return self.languages[0]
 
     @property
-    def did(self) -> str:
-        """Return the issuer's did:web: from the address served, or the public one for previews."""
+    def did_base_url(self) -> str:
+        """Return the address the issuer's did:web names: the one served, if it can be a did:web.
+
+        A local preview (``http://127.0.0.1:8000/``) cannot be a did:web, so it keeps the
+        public address's DID; its pages map that address to the local copy when checking.
+        """
         try:
-            return did_from_base_url(self.base_url)
+            did_from_base_url(self.base_url)
         except DidWebError:
-            return did_from_base_url(self.public_base_url)
+            return self.public_base_url
+        return self.base_url
+
+    @property
+    def did(self) -> str:
+        """Return the issuer's did:web."""
+        return did_from_base_url(self.did_base_url)
 
     def with_base_url(self, base_url: str) -> SiteConfig:
         """Return this configuration served from another address (local previews, tests)."""
@@ -108,6 +118,17 @@ def _build_config(
             problems.append(Diagnostic(location, "the logo must be an SVG or PNG file"))
         elif not logo.is_file():
             problems.append(Diagnostic(location, f"logo file '{issuer.logo}' not found"))
+    try:
+        did_from_base_url(source.base_url)
+    except DidWebError as error:
+        problems.append(
+            Diagnostic(
+                document.locate(("base_url",)),
+                f"base_url cannot be the issuer's did:web address: {error.reason}",
+                "publish at an https:// address with a domain name, e.g. "
+                "https://OWNER.github.io/REPO/",
+            )
+        )
     description = issuer.description
     config = SiteConfig(
         root=root,

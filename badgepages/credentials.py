@@ -57,8 +57,9 @@ def issue(
     did_document = None
     if catalog.keys:
         keys = [key.verification_key(did) for key in catalog.keys]
-        document = build_did_document(did, keys, urls.base_url)
-        did_document = (did_document_url_path(urls.base_url), document)
+        did_base_url = catalog.config.did_base_url
+        document = build_did_document(did, keys, did_base_url)
+        did_document = (did_document_url_path(did_base_url), document)
     return Issued(credentials, status_list, did_document, signer is not None)
 
 

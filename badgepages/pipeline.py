@@ -66,6 +66,13 @@ class SigningRequiredError(Exception):
 def build(root: Path, options: BuildOptions) -> BuildReport:
     """Build the site under ``root`` and write it; raise before writing anything on error."""
     catalog = load_catalog(root, options.build_date, options.base_url)
+    config = catalog.config
+    if options.require_signing and config.did_base_url != config.base_url:
+        raise SigningRequiredError(
+            f"a build for publication at {config.base_url} cannot be signed: the issuer's "
+            "did:web needs an https:// address with a domain name (build without "
+            "--require-signing for a local preview)"
+        )
     signer = None
     if options.signing_secret:
         signer = signing_key(options.signing_secret, catalog.keys, catalog.config.did)

@@ -11,7 +11,6 @@ import pytest
 from badgepages.cli import main
 from tests.site import REPO, BuiltSite, build_example
 
-SHARED = REPO.parent / "shared"
 BUILD_EPOCH = "1764806400"  # 2025-12-04, a fixed build day for reproducible tests
 
 BADGE_SVG = (

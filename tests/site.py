@@ -14,6 +14,8 @@ from badgepages.pipeline import BuildOptions, build, site_urls
 from badgepages.urls import SiteUrls
 
 REPO = Path(__file__).resolve().parents[1]
+# Copies of the standards documents the tests check against (origins in its README.md).
+STANDARDS = REPO / "tests" / "standards"
 EXAMPLE_EPOCH = "1795824000"  # 2026-11-28: the example content's build day
 EXAMPLE_DAY = date(2026, 11, 28)
 SOURCES = ("site_config.yaml", "badges", "recipients", "theme", "published.lock", "keys.yaml")

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,8 @@ import yaml
 from PIL import Image
 
 from badgepages import baking
-from badgepages.catalog import Award
+from badgepages.catalog import Award, load_catalog
+from badgepages.keys import SECRET_VARIABLE, add_new_key
 from badgepages.signing import load_signing_key, sign_credential
 from badgepages.verify import verify_document
 from tests.browser_support import (
@@ -41,7 +43,8 @@ from tests.browser_support import (
     transferred,
     wait_for_verdict,
 )
-from tests.site import EXAMPLE_DAY, REPO, BuiltSite
+from tests.site import EXAMPLE_DAY, EXAMPLE_EPOCH, REPO, SOURCES, BuiltSite, copy_example
+from tests.test_serve import fetch, free_port, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -52,6 +55,7 @@ EXPIRES_AFTER_BUILD = "2027-01-01T00:00:00Z"
 WEIGHT_LIMIT = 150_000  # bytes transferred before any user action, images included
 SCREENSHOTS = REPO / "docs" / "screenshots"
 ALL_CHECKS = {"issuer", "signature", "revocation", "validity dates"}
+SOURCES_WITHOUT_KEYS = tuple(name for name in SOURCES if name != "keys.yaml")
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -740,3 +744,40 @@ def test_every_reason_the_scripts_give_has_a_text_in_both_languages() -> None:
         assert set(strings.get(key, {})) >= {"fr", "en"}, f"{key} missing from strings.yaml"
         page_lists = base + (verify_page if key.startswith("verify_") else award_page)
         assert f"'{key}'" in page_lists, f"{key} is not passed to the scripts (base.html lists)"
+
+
+# -- the local preview (make site) in every state of a project's keys ------------------------
+
+
+@pytest.mark.parametrize("keys", ["none", "public key only", "public key and secret"])
+def test_local_preview_checks_honestly_in_every_key_state(
+    browser: Browser, tmp_path: Path, keys: str
+) -> None:
+    """`serve` works before and after `keygen`; only a signed preview can read Valid."""
+    root = copy_example(tmp_path / "project", SOURCES_WITHOUT_KEYS)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EXAMPLE_EPOCH}
+    env.pop(SECRET_VARIABLE, None)
+    if keys != "none":
+        secret, _ = add_new_key(root, EXAMPLE_DAY)
+        if keys == "public key and secret":
+            env[SECRET_VARIABLE] = secret
+    port = free_port()
+    command = [sys.executable, "-m", "badgepages", "-C", str(root), "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        origin = f"http://127.0.0.1:{port}/"
+        site = load_catalog(root, EXAMPLE_DAY)
+        award = next(a for a in site.awards if a.status(EXAMPLE_DAY) == "valid")
+        page = f"awards/{award.id}/"
+        wait_for(lambda: award.id in fetch(origin + page))
+        browsing = Browsing(browser, origin, root / "_site", site.config.base_url, now=NOW)
+        visit = browsing.open(page)
+        verdict = visit.page.get_attribute("[data-live-check]", "data-verdict")
+        signed = keys == "public key and secret"
+        assert (verdict == "valid") == signed, verdict
+        assert ("Aperçu non signé." in visit.page.inner_text("body")) != signed
+        browsing.close()
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert "Traceback" not in output, output

@@ -11,11 +11,10 @@ import jsonschema
 
 from badgepages.keys import add_new_key
 from badgepages.pipeline import BuildOptions, build
-from tests.conftest import SHARED
-from tests.site import EXAMPLE_DAY, BuiltSite, copy_example
+from tests.site import EXAMPLE_DAY, STANDARDS, BuiltSite, copy_example
 from tests.test_node_verifier import json_lines, run_node
 
-SCHEMA = SHARED / "standards" / "ob_v3p0_achievementcredential_schema.json"
+SCHEMA = STANDARDS / "ob_v3p0_achievementcredential_schema.json"
 
 
 def credentials(site: BuiltSite) -> list[Path]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,8 @@ from badgepages.jsonld import (
     canonize_safe,
     find_undefined_terms,
 )
+from tests.site import STANDARDS
 
-STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 OB_CONTEXTS = [CREDENTIALS_V2, OB_V3P0_CONTEXT]
 

@@ -38,10 +38,10 @@ from badgepages.signing import (
     sign_credential,
     verify_credential,
 )
+from tests.site import STANDARDS
 
 REPO = Path(__file__).resolve().parents[1]
 NODE_DIR = REPO / "tests" / "node"
-STANDARDS = REPO.parent / "shared" / "standards"
 BASE_URL = "https://example.github.io/badges/"
 CREATED = "2025-01-01T00:00:00Z"
 STATUS_LIST = f"{BASE_URL}status/1.json"

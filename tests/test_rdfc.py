@@ -6,7 +6,6 @@ import copy
 import json
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +28,9 @@ from badgepages.jsonld import (
     find_undefined_terms,
 )
 from badgepages.signing import generate_signing_key, sign_credential, verify_credential
+from tests.site import STANDARDS
 from tests.test_node_verifier import node_canonize
 
-STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
 BASE = "https://owner.github.io/repo/"
 CREATED = "2025-01-01T00:00:00Z"
 

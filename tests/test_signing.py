@@ -41,8 +41,8 @@ from badgepages.signing import (
     sign_credential,
     verify_credential,
 )
+from tests.site import STANDARDS
 
-STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
 SCHEMA = (
     Path(__file__).resolve().parents[1]
     / "badgepages"

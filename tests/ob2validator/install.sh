@@ -7,7 +7,7 @@
 # jsonschema 2.6.0, ...) that conflict with the project's own environment.
 # Why two steps: some of those pins do not import on Python >= 3.11, and pip refuses the
 # fixed versions in the same resolve, so overrides.txt is forced afterwards with --no-deps
-# (see shared/research/ob2-facts.md §3d/§3f).
+# (overrides.txt says which import error each one fixes).
 #
 # Idempotent and quick when nothing changed: a stamp file in the venv holds a hash of the
 # requirement files, this script and the interpreter version; a matching stamp skips the install.

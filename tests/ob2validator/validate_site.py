@@ -19,11 +19,11 @@ validator's "declared its id as" WARNING (it then re-fetches the declared id); e
 an ``iTXt`` chunk with keyword ``openbadges`` is verified as a baked image file. ``--profiles``
 and ``--allow-expired`` name assertions by their declared ``id``.
 
-The validator's verdict is reported as is, plus findings that validator 1.1.2 misses
-(shared/research/ob2-facts.md §3d/§3e): a fetch of a site URL that answered 404 (1.1.2 never checks
-HTTP status, e.g. a missing badge image passes) and a fetch outside the site (which would need the
-network) are both added as ERRORs (counted in ``valid``/``errorCount``; their names start with
-``HARNESS_``). A crash inside one verification fails that subject only.
+The validator's verdict is reported as is, plus findings that validator 1.1.2 misses: a fetch
+of a site URL that answered 404 (1.1.2 never checks HTTP status, e.g. a missing badge image
+passes) and a fetch outside the site (which would need the network) are both added as ERRORs
+(counted in ``valid``/``errorCount``; their names start with ``HARNESS_``). A crash inside
+one verification fails that subject only.
 The run passes (exit 0) iff every subject is valid with 0 errors and 0 warnings; ``--allow-expired
 URL`` tolerates exactly the one "expired" error of that assertion (the validator uses the real
 clock).
