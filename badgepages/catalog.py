@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
+from badgepages import records
+from badgepages.cache import RecordCache, code_version, digest
 from badgepages.config import SiteConfig, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
-from badgepages.identity import normalize_email
 from badgepages.keys import IssuerKey, load_keys
-from badgepages.ledger import LEDGER_FILE, Ledger, LedgerError, load_ledger
+from badgepages.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
 from badgepages.ledger import State as LedgerState
-from badgepages.models import (
-    AwardSource,
-    BadgeSource,
-    RecipientSource,
-    TextSource,
-    did_you_mean,
-    validate_document,
-)
+from badgepages.models import BadgeSource, TextSource, did_you_mean, validate_document
 from badgepages.sources import Loc, YamlDocument, read_yaml
 from badgepages.text import Localized, localize
+from badgepages.workers import map_in_order
 
 BADGES_DIR = "badges"
 RECIPIENTS_DIR = "recipients"
@@ -65,6 +61,11 @@ class Badge:
     achievement_type: str
     digest: str  # of the badge's YAML and image, to tell what a change touches
 
+    @property
+    def origin(self) -> SourceLocation:
+        """Return where the badge is defined."""
+        return SourceLocation(f"{BADGES_DIR}/{self.slug}.yaml")
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -75,6 +76,12 @@ class Recipient:
     email: str
     public: bool
     erased_on: date | None = None
+    digest: str = ""  # of the recipient's file, to tell what a change touches
+
+    @property
+    def origin(self) -> SourceLocation:
+        """Return where the recipient is defined."""
+        return SourceLocation(f"{RECIPIENTS_DIR}/{self.slug}.yaml")
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ class Award:
     narrative: Localized | None
     evidence: tuple[Evidence, ...]
     revocation: Revocation | None
+    origin: SourceLocation  # where the award's entry is written
 
     @property
     def ledger_state(self) -> LedgerState:
@@ -139,21 +147,40 @@ class Catalog:
     published: Ledger  # as recorded by the last deployment
     ledger: Ledger  # with this build's awards and badges added
 
-    def status_index(self, award: Award) -> int:
-        """Return the award's permanent index in the revocation status list."""
-        return self.ledger.awards[award.id].status_index
+    def status_entry(self, award: Award) -> LedgerEntry:
+        """Return the award's permanent place (list and index) in the revocation lists."""
+        return self.ledger.awards[award.id]
 
     def awards_of_badge(self, badge: Badge) -> tuple[Award, ...]:
         """Return a badge's awards, oldest first."""
-        return tuple(a for a in self.awards if a.badge.slug == badge.slug)
+        return self._by_badge.get(badge.slug, ())
 
     def awards_of_recipient(self, recipient: Recipient) -> tuple[Award, ...]:
         """Return a recipient's awards, oldest first."""
-        return tuple(a for a in self.awards if a.recipient.slug == recipient.slug)
+        return self._by_recipient.get(recipient.slug, ())
+
+    @functools.cached_property
+    def _by_badge(self) -> dict[str, tuple[Award, ...]]:
+        return _group(self.awards, lambda award: award.badge.slug)
+
+    @functools.cached_property
+    def _by_recipient(self) -> dict[str, tuple[Award, ...]]:
+        return _group(self.awards, lambda award: award.recipient.slug)
 
 
-def load_catalog(root: Path, today: date, base_url: str | None = None) -> Catalog:
-    """Load, validate and link every source; raise SourceError listing all problems."""
+def _group(awards: Sequence[Award], key: Callable[[Award], str]) -> dict[str, tuple[Award, ...]]:
+    groups: dict[str, list[Award]] = defaultdict(list)
+    for award in awards:
+        groups[key(award)].append(award)
+    return {name: tuple(members) for name, members in groups.items()}
+
+
+def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: int = 1) -> Catalog:
+    """Load, validate and link every source; raise SourceError listing all problems.
+
+    Recipient files are read on up to ``jobs`` cores, and their records are cached by
+    content in ``.badgepages-cache/`` so that unchanged files are not parsed again.
+    """
     config, problems = load_config(root)
     if config is not None and base_url:
         config = config.with_base_url(base_url)
@@ -167,7 +194,7 @@ def load_catalog(root: Path, today: date, base_url: str | None = None) -> Catalo
         raise SourceError(
             [*problems, Diagnostic(SourceLocation(LEDGER_FILE), str(error))]
         ) from None
-    loader = _Loader(config, today)
+    loader = _Loader(config, today, jobs)
     catalog = loader.load(keys, published)
     problems.extend(loader.problems)
     if any(p.severity == "error" for p in problems):
@@ -177,18 +204,30 @@ def load_catalog(root: Path, today: date, base_url: str | None = None) -> Catalo
 
 @dataclass(frozen=True)
 class _AwardEntry:
-    source: AwardSource
+    record: records.AwardRecord
     recipient: Recipient
-    document: YamlDocument
-    loc: Loc
+    display: str
+
+    @property
+    def id(self) -> str:
+        return self.record[0]
+
+    @property
+    def badge(self) -> str:
+        return self.record[1]
+
+    def at(self, name: str) -> SourceLocation:
+        """Return where the award's entry (or one of its keys) is written."""
+        return records.location_of(self.display, self.record[7], name)
 
 
 class _Loader:
     """Reads the badge and recipient folders and checks what spans several files."""
 
-    def __init__(self, config: SiteConfig, today: date) -> None:
+    def __init__(self, config: SiteConfig, today: date, jobs: int) -> None:
         self.config = config
         self.today = today
+        self.jobs = jobs
         self.problems: list[Diagnostic] = []
 
     def load(self, keys: tuple[IssuerKey, ...], published: Ledger) -> Catalog:
@@ -224,7 +263,7 @@ class _Loader:
         """Refuse to lose what was published: URLs printed on CVs must keep answering."""
         if self.problems:
             return  # a file that does not load would look like deleted awards: fix it first
-        present = {entry.source.id: entry for entry in entries}
+        present = {entry.id: entry for entry in entries}
         for award_id, entry in sorted(published.awards.items()):
             if award_id not in present:
                 self._error(
@@ -234,17 +273,15 @@ class _Loader:
                     f"(badgepages revoke {award_id} --reason …), or erase the recipient",
                 )
             elif entry.state != "active" and _entry_state(present[award_id]) == "active":
-                source = present[award_id]
                 self._error(
-                    source.document.locate(source.loc),
+                    present[award_id].at("entry"),
                     f"award '{award_id}' was published as {entry.state}: this cannot be undone",
                     "revocation is final in the status list (W3C Bitstring Status List); "
                     "award a new badge instead",
                 )
-            elif present[award_id].source.badge != entry.badge:
-                source = present[award_id]
+            elif present[award_id].badge != entry.badge:
                 self._error(
-                    source.document.locate((*source.loc, "badge")),
+                    present[award_id].at("badge"),
                     f"award '{award_id}' was published as '{entry.badge}'",
                     "a published award cannot change badge: revoke it and award the right one",
                 )
@@ -257,7 +294,8 @@ class _Loader:
 
     # -- files -----------------------------------------------------------------------------
 
-    def _documents(self, folder: str) -> Iterator[tuple[str, YamlDocument]]:
+    def _files(self, folder: str) -> Iterator[tuple[str, str, Path]]:
+        """Yield (slug, display path, file) for each source file with a valid, unique name."""
         directory = self.config.root / folder
         files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
         seen: dict[str, str] = {}
@@ -280,6 +318,10 @@ class _Loader:
                 )
                 continue
             seen[slug] = display
+            yield slug, display, file
+
+    def _documents(self, folder: str) -> Iterator[tuple[str, YamlDocument]]:
+        for slug, display, file in self._files(folder):
             document, problems = read_yaml(file, display)
             self.problems.extend(problems)
             if document is not None and not problems:
@@ -295,20 +337,34 @@ class _Loader:
                     yield badge
 
     def _load_recipients(self) -> Iterator[tuple[Recipient, list[_AwardEntry]]]:
-        for slug, document in self._documents(RECIPIENTS_DIR):
-            source, problems = validate_document(document, RecipientSource)
-            self.problems.extend(problems)
-            if source is None:
+        """Read every recipient file into a record: from the cache, else on every core."""
+        cache = RecordCache(self.config.root)
+        languages = self.config.languages
+        files: list[tuple[str, str, bytes, str]] = []
+        for slug, display, file in self._files(RECIPIENTS_DIR):
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                self._error(SourceLocation(display), f"cannot read file: {exc.strerror}")
                 continue
-            email = normalize_email(source.email) if source.email else ""
-            recipient = Recipient(slug, source.name or "", email, source.public, source.erased_on)
-            yield (
-                recipient,
-                [
-                    _AwardEntry(award, recipient, document, ("awards", index))
-                    for index, award in enumerate(source.awards)
-                ],
-            )
+            files.append((slug, display, raw, digest(code_version(), *languages, display, raw)))
+        missing = [(display, raw) for _, display, raw, key in files if cache.get(key) is None]
+        read = map_in_order(functools.partial(_read_recipient, languages), missing, self.jobs)
+        for (_, _, _, key), record in zip(
+            (f for f in files if cache.get(f[3]) is None), read, strict=True
+        ):
+            cache.put(key, record)
+        cache.save()
+        for slug, display, _, key in files:
+            record = cache.get(key)
+            self.problems.extend(records.diagnostics_of(display, record))
+            person = record[0]
+            if person is None:
+                continue
+            name, email, erased, public = person
+            erased_on = date.fromordinal(erased) if erased is not None else None
+            recipient = Recipient(slug, name, email, public, erased_on, key)
+            yield recipient, [_AwardEntry(award, recipient, display) for award in record[1]]
 
     # -- badges ----------------------------------------------------------------------------
 
@@ -363,105 +419,58 @@ class _Loader:
     # -- awards ----------------------------------------------------------------------------
 
     def _link_award(self, entry: _AwardEntry, badges: dict[str, Badge]) -> Award | None:
-        source, document, loc = entry.source, entry.document, entry.loc
-        badge = badges.get(source.badge)
+        (award_id, slug, issued, expires_written, narrative, evidence, revoked, _) = entry.record
+        badge = badges.get(slug)
         if badge is None:
-            location = document.locate((*loc, "badge"))
-            hint = (
-                did_you_mean(source.badge, sorted(badges)) or "the badges are the files in badges/"
-            )
-            self._error(location, f"unknown badge '{source.badge}'", hint)
+            hint = did_you_mean(slug, sorted(badges)) or "the badges are the files in badges/"
+            self._error(entry.at("badge"), f"unknown badge '{slug}'", hint)
             return None
-        expires = source.expires or _add_duration(source.issued_on, badge.valid_for)
-        self._check_dates(source, document, loc)
-        evidence = tuple(
-            Evidence(
-                e.url,
-                self._text(e.narrative, document, (*loc, "evidence", i, "narrative"))
-                if e.narrative
-                else None,
-            )
-            for i, e in enumerate(source.evidence)
+        issued_on = date.fromordinal(issued)
+        expires = (
+            date.fromordinal(expires_written)
+            if expires_written is not None
+            else _add_duration(issued_on, badge.valid_for)
         )
-        narrative = source.narrative
-        if entry.recipient.erased_on is not None:
-            self._check_erased(source, entry.recipient.erased_on, document, loc)
-        elif not entry.recipient.public:
-            self._check_anonymous(source, entry.recipient, document, loc)
+        revocation = Revocation(date.fromordinal(revoked[0]), revoked[1]) if revoked else None
+        self._check_dates(entry, issued_on, revocation)
         return Award(
-            id=source.id,
+            id=award_id,
             badge=badge,
             recipient=entry.recipient,
-            issued_on=source.issued_on,
+            issued_on=issued_on,
             expires=expires,
-            narrative=self._text(narrative, document, (*loc, "narrative")) if narrative else None,
-            evidence=evidence,
-            revocation=_revocation(source, entry.recipient),
+            narrative=Localized(narrative) if narrative else None,
+            evidence=tuple(
+                Evidence(url, Localized(texts) if texts else None) for url, texts in evidence
+            ),
+            revocation=revocation,
+            origin=entry.at("entry"),
         )
 
-    def _check_dates(self, source: AwardSource, document: YamlDocument, loc: Loc) -> None:
-        if source.issued_on > self.today:
+    def _check_dates(
+        self, entry: _AwardEntry, issued_on: date, revocation: Revocation | None
+    ) -> None:
+        """Check what depends on the day: nothing is issued or revoked in the future."""
+        if issued_on > self.today:
             self._error(
-                document.locate((*loc, "issued_on")),
-                f"issue date {source.issued_on} is in the future",
+                entry.at("issued_on"),
+                f"issue date {issued_on} is in the future",
                 "an award is published once it has been earned",
             )
-        if source.expires is not None and source.expires <= source.issued_on:
-            self._error(
-                document.locate((*loc, "expires")),
-                f"expiry date {source.expires} is not after the issue date {source.issued_on}",
-            )
-        revoked = source.revoked
-        if revoked is not None and revoked.on < source.issued_on:
-            self._error(
-                document.locate((*loc, "revoked", "on")),
-                f"revocation date {revoked.on} is before the issue date {source.issued_on}",
-            )
-        if revoked is not None and revoked.on > self.today:
-            self._error(
-                document.locate((*loc, "revoked", "on")),
-                f"revocation date {revoked.on} is in the future",
-            )
-
-    def _check_erased(
-        self, source: AwardSource, erased_on: date, document: YamlDocument, loc: Loc
-    ) -> None:
-        """An erased recipient's awards keep only what holds no personal data."""
-        if source.narrative or source.evidence or source.revoked:
-            self._error(
-                document.locate(loc),
-                "an erased recipient's award keeps only id, badge, issued_on and expires",
-                "remove narrative, evidence and revoked: erasure already withdraws it",
-            )
-        if erased_on < source.issued_on:
-            self._error(document.locate(("erased_on",)), "erasure date is before an issue date")
-
-    def _check_anonymous(
-        self, source: AwardSource, recipient: Recipient, document: YamlDocument, loc: Loc
-    ) -> None:
-        """Refuse public texts that name a recipient who has not consented to be named."""
-        texts: list[tuple[Loc, str]] = [((*loc, "narrative"), _flat(source.narrative))]
-        for index, evidence in enumerate(source.evidence):
-            texts.append(((*loc, "evidence", index, "url"), evidence.url))
-            texts.append(((*loc, "evidence", index, "narrative"), _flat(evidence.narrative)))
-        for text_loc, text in texts:
-            if _names(text, recipient):
-                self._error(
-                    document.locate(text_loc),
-                    "this public text names the recipient, who has not consented to be named",
-                    "remove the name (or the email) from it, or set public: true with consent",
-                )
+        erased = entry.recipient.erased_on is not None
+        if revocation is not None and not erased and revocation.on > self.today:
+            self._error(entry.at("revoked_on"), f"revocation date {revocation.on} is in the future")
 
     def _check_unique_ids(self, entries: list[_AwardEntry]) -> None:
         by_id: dict[str, list[_AwardEntry]] = defaultdict(list)
         for entry in entries:
-            by_id[entry.source.id.lower()].append(entry)
+            by_id[entry.id.lower()].append(entry)
         for same in by_id.values():
-            first = same[0].document.locate((*same[0].loc, "id"))
+            first = same[0].at("id")
             for entry in same[1:]:
                 self._error(
-                    entry.document.locate((*entry.loc, "id")),
-                    f"duplicate award id '{entry.source.id}' (also used at {first})",
+                    entry.at("id"),
+                    f"duplicate award id '{entry.id}' (also used at {first})",
                     "every award needs its own id: run 'badgepages award' to get a new one",
                 )
 
@@ -482,36 +491,15 @@ class _Loader:
         self.problems.append(Diagnostic(location, message, hint))
 
 
+def _read_recipient(languages: Sequence[str], item: tuple[str, bytes]) -> records.RecipientRecord:
+    display, raw = item
+    return records.read_recipient(display, raw, languages)
+
+
 def _entry_state(entry: _AwardEntry) -> LedgerState:
     if entry.recipient.erased_on is not None:
         return "erased"
-    return "revoked" if entry.source.revoked else "active"
-
-
-ERASED_REASON = "Withdrawn at the holder's request (right to erasure)"
-
-
-def _revocation(source: AwardSource, recipient: Recipient) -> Revocation | None:
-    if recipient.erased_on is not None:
-        return Revocation(recipient.erased_on, ERASED_REASON)
-    revoked = source.revoked
-    return Revocation(revoked.on, revoked.reason) if revoked else None
-
-
-def _flat(text: TextSource | None) -> str:
-    if text is None:
-        return ""
-    return text if isinstance(text, str) else " ".join(text.values())
-
-
-def _names(text: str, recipient: Recipient) -> bool:
-    """Return whether a text contains a part of the recipient's name or email."""
-    words = set(_ascii_words(text))
-    parts = [part for part in _ascii_words(recipient.name) if len(part) > 3]
-    local_part = recipient.email.split("@")[0]
-    return any(part in words for part in parts) or (
-        len(local_part) > 3 and local_part in text.lower()
-    )
+    return "revoked" if entry.record[6] else "active"
 
 
 def _digest(*files: Path) -> str:
@@ -547,11 +535,6 @@ def _add_duration(start: date, duration: str | None) -> date | None:
 def _days_in_month(year: int, month: int) -> int:
     following = date(year + month // 12, month % 12 + 1, 1)
     return (following - timedelta(days=1)).day
-
-
-def _ascii_words(text: str) -> list[str]:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.findall(r"[a-z0-9]+", ascii_text.lower())
 
 
 def _slugify(name: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from badgepages.diagnostics import Diagnostic, SourceLocation
-from badgepages.did import DidWebError, did_from_base_url
+from badgepages.did import DidWebError, did_document_url_path, did_from_base_url
 from badgepages.models import SiteConfigSource, TextSource, validate_document
 from badgepages.sources import YamlDocument, read_yaml
 from badgepages.text import Localized, localize
@@ -67,6 +67,11 @@ class SiteConfig:
     def did(self) -> str:
         """Return the issuer's did:web."""
         return did_from_base_url(self.did_base_url)
+
+    @property
+    def did_document_path(self) -> str:
+        """Return where the DID document goes in the site: where its did:web resolves."""
+        return did_document_url_path(self.did_base_url)
 
     def with_base_url(self, base_url: str) -> SiteConfig:
         """Return this configuration served from another address (local previews, tests)."""

@@ -1,4 +1,4 @@
-"""Issuing the Open Badges 3.0 side of the site: signed credentials, status list, DID document.
+"""Issuing the Open Badges 3.0 side of the site: signed credentials, status lists, DID document.
 
 Without a signing key the build is a preview: the same documents, unsigned.
 """
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from badgepages import ob3
+from badgepages import ob3, policy
 from badgepages.catalog import Award, Catalog
-from badgepages.did import build_did_document, did_document_url_path
+from badgepages.did import build_did_document
 from badgepages.jsonld import find_undefined_terms
 from badgepages.keys import IssuerKey
 from badgepages.ob2 import timestamp
@@ -22,52 +22,63 @@ JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Issued:
-    """The OB 3.0 documents of a site, by output path."""
+class Issuer:
+    """What signs: the site's DID, its profile as credentials embed it, and the key (if any)."""
 
-    credentials: dict[str, JsonObject]
-    status_list: JsonObject
-    did_document: tuple[str, JsonObject] | None
-    signed: bool
+    did: str
+    profile: JsonObject
+    signer: SigningKey | None
+    signing_key: IssuerKey | None  # keys.yaml's entry of the signer
 
-
-def issue(
-    catalog: Catalog, urls: SiteUrls, did: str, signer: SigningKey | None, build_date: date
-) -> Issued:
-    """Build every credential and the status list, signed when a key is given."""
-    issuer = ob3.build_issuer_profile(catalog, urls, did)
-    language = catalog.config.default_language
-    newest = _signing_key_entry(catalog.keys, signer)
-    credentials = {}
-    for award in catalog.awards:
-        if award.erased:
-            credentials[urls.credential_json(award.id)] = ob3.build_withdrawn_notice(
-                award, urls, catalog.status_index(award)
-            )
-            continue
-        credential = ob3.build_credential(
-            award, issuer, urls, catalog.status_index(award), language
-        )
-        credentials[urls.credential_json(award.id)] = _secure(
-            credential, signer, _created(award, newest)
-        )
-    revoked = sorted(catalog.status_index(a) for a in catalog.awards if a.revocation)
-    status_list = ob3.build_status_list(revoked, did, urls, build_date)
-    status_list = _secure(status_list, signer, timestamp(build_date))
-    did_document = None
-    if catalog.keys:
-        keys = [key.verification_key(did) for key in catalog.keys]
-        did_base_url = catalog.config.did_base_url
-        document = build_did_document(did, keys, did_base_url)
-        did_document = (did_document_url_path(did_base_url), document)
-    return Issued(credentials, status_list, did_document, signer is not None)
+    @classmethod
+    def of(cls, catalog: Catalog, urls: SiteUrls, signer: SigningKey | None) -> Issuer:
+        """Return the issuer of a catalog's site, signing with ``signer`` when given."""
+        did = catalog.config.did
+        entry = None
+        if signer is not None:
+            fragment = signer.verification_method.rsplit("#", 1)[1]
+            entry = next(key for key in catalog.keys if key.fragment == fragment)
+        return cls(did, ob3.build_issuer_profile(catalog, urls, did), signer, entry)
 
 
-def _signing_key_entry(keys: tuple[IssuerKey, ...], signer: SigningKey | None) -> IssuerKey | None:
-    if signer is None:
-        return None
-    fragment = signer.verification_method.rsplit("#", 1)[1]
-    return next(key for key in keys if key.fragment == fragment)
+def credential(award: Award, catalog: Catalog, urls: SiteUrls, issuer: Issuer) -> JsonObject:
+    """Return what an award's credential URL serves: the signed credential, or a notice."""
+    entry = catalog.status_entry(award)
+    if policy.is_withdrawn(award):
+        return ob3.build_withdrawn_notice(award, urls, entry.status_list, entry.status_index)
+    document = ob3.build_credential(
+        award,
+        issuer.profile,
+        urls,
+        entry.status_list,
+        entry.status_index,
+        catalog.config.default_language,
+    )
+    return _secure(document, issuer.signer, _created(award, issuer.signing_key))
+
+
+def status_list(
+    number: int, catalog: Catalog, urls: SiteUrls, issuer: Issuer, build_date: date
+) -> JsonObject:
+    """Return a revocation status list: the bits of its revoked and withdrawn awards."""
+    revoked = sorted(
+        entry.status_index
+        for award in catalog.awards
+        if award.revocation and (entry := catalog.status_entry(award)).status_list == number
+    )
+    document = ob3.build_status_list(number, revoked, issuer.did, urls, build_date)
+    return _secure(document, issuer.signer, timestamp(build_date))
+
+
+def status_lists(catalog: Catalog) -> list[int]:
+    """Return the numbers of the status lists the site publishes (at least the first)."""
+    return sorted({1, *(catalog.status_entry(award).status_list for award in catalog.awards)})
+
+
+def did_document(catalog: Catalog, issuer: Issuer) -> JsonObject:
+    """Return the DID document listing every key of keys.yaml (current and retired)."""
+    keys = [key.verification_key(issuer.did) for key in catalog.keys]
+    return build_did_document(issuer.did, keys, catalog.config.did_base_url)
 
 
 def _created(award: Award, key: IssuerKey | None) -> str:

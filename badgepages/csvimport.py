@@ -20,11 +20,12 @@ from datetime import date
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages.catalog import Catalog, Recipient, _names, _slugify
+from badgepages.catalog import Catalog, Recipient, _slugify
 from badgepages.diagnostics import Diagnostic, SourceLocation
 from badgepages.editing import NewAward, NewRecipient, PreparedFile, RecipientChange
 from badgepages.identity import normalize_email
 from badgepages.models import Email, Url, did_you_mean
+from badgepages.records import names
 
 # Canonical column → accepted header names (compared after _header_key).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -394,12 +395,12 @@ class _Planned:
         if self.public:
             return []
         name = self.existing.name if self.existing else self.first.name
-        person = Recipient(self.slug, name, normalize_email(self.first.email), False)
+        email = normalize_email(self.first.email)
         problems = []
         for row in self.rows:
             for column in ("narrative", "evidence_url"):
                 text = getattr(row, column)
-                if text and _names(text, person):
+                if text and names(text, name, email):
                     location, header = row.where(column)
                     message = (
                         "this text names the person, who has not consented to be named: "

@@ -17,6 +17,9 @@ from typing import Any, Literal
 LEDGER_FILE = "published.lock"
 # Bitstring Status List §2.1: at least 16 KB uncompressed, i.e. 131,072 entries.
 STATUS_LIST_SIZE = 131_072
+# Awards per list before the next list opens: half full keeps index probing short, and a
+# list still hides each holder among tens of thousands (Bitstring Status List §6.1, herd).
+STATUS_LIST_CAPACITY = STATUS_LIST_SIZE // 2
 State = Literal["active", "revoked", "erased"]
 STATES = ("active", "revoked", "erased")
 
@@ -28,6 +31,7 @@ class LedgerEntry:
     badge: str
     status_index: int
     state: State = "active"
+    status_list: int = 1  # which revocation list (status/revocation-<n>.json)
 
 
 @dataclass
@@ -47,27 +51,32 @@ class Ledger:
         award keeps its index forever.
         """
         entries = dict(self.awards)
-        used = {entry.status_index for entry in entries.values()}
+        used: dict[int, set[int]] = {}
+        for entry in entries.values():
+            used.setdefault(entry.status_list, set()).add(entry.status_index)
         for award_id, badge, state in sorted(awards):
-            if award_id in entries:
-                entries[award_id] = LedgerEntry(badge, entries[award_id].status_index, state)
+            known = entries.get(award_id)
+            if known is not None:
+                entries[award_id] = LedgerEntry(badge, known.status_index, state, known.status_list)
                 continue
-            if len(used) >= STATUS_LIST_SIZE:
-                raise OverflowError("the status list is full")
+            number = next(n for n in range(1, len(used) + 2) if _has_room(used, n))
+            taken = used.setdefault(number, set())
             index = (
                 int.from_bytes(hashlib.sha256(award_id.encode()).digest()[:8]) % STATUS_LIST_SIZE
             )
-            while index in used:
+            while index in taken:
                 index = (index + 1) % STATUS_LIST_SIZE
-            used.add(index)
-            entries[award_id] = LedgerEntry(badge, index, state)
+            taken.add(index)
+            entries[award_id] = LedgerEntry(badge, index, state, number)
         return Ledger(entries, {**self.badges, **badges})
 
     def to_json(self) -> str:
         """Return the ledger file's text: sorted, one entry per line, stable for diffs."""
         awards = [
             f'{json.dumps(award_id)}: {{"badge": {json.dumps(e.badge)}, '
-            f'"status_index": {e.status_index}, "state": {json.dumps(e.state)}}}'
+            f'"status_index": {e.status_index}, "state": {json.dumps(e.state)}'
+            + (f', "status_list": {e.status_list}' if e.status_list != 1 else "")
+            + "}"
             for award_id, e in sorted(self.awards.items())
         ]
         badges = [f"{json.dumps(slug)}: {json.dumps(d)}" for slug, d in sorted(self.badges.items())]
@@ -79,6 +88,10 @@ class Ledger:
             f'  "awards": {_block(awards)}\n'
             "}\n"
         )
+
+
+def _has_room(used: dict[int, set[int]], number: int) -> bool:
+    return len(used.get(number, ())) < STATUS_LIST_CAPACITY
 
 
 def _block(lines: list[str]) -> str:
@@ -104,7 +117,10 @@ def load_ledger(root: Path) -> Ledger:
         data: Any = json.loads(file.read_text(encoding="utf-8"))
         awards = {
             award_id: LedgerEntry(
-                str(entry["badge"]), int(entry["status_index"]), _state(entry["state"])
+                str(entry["badge"]),
+                int(entry["status_index"]),
+                _state(entry["state"]),
+                int(entry.get("status_list", 1)),
             )
             for award_id, entry in data["awards"].items()
         }

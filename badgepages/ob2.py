@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from badgepages.catalog import Award, Badge, Catalog
+from badgepages import policy
+from badgepages.catalog import Award, Badge
 from badgepages.config import SiteConfig
 from badgepages.identity import award_salt, hash_identity
 from badgepages.urls import SiteUrls
@@ -79,7 +80,7 @@ def build_assertion(award: Award, urls: SiteUrls) -> JsonObject:
     A static host cannot answer 410 Gone, so revocation is declared in the body
     (OB 2.0 "Revoking Hosted Assertions"); the full body keeps it valid JSON-LD.
     """
-    if award.erased and award.revocation:
+    if policy.is_withdrawn(award) and award.revocation:
         # Erased at the holder's request: no identity is left to publish. OB 2.0 allows a
         # revoked assertion to keep only id and revoked ("Revoking Hosted Assertions").
         return {
@@ -103,7 +104,9 @@ def build_assertion(award: Award, urls: SiteUrls) -> JsonObject:
         "badge": urls.url(urls.badge_class_json(award.badge.slug)),
         "verification": {"type": "HostedBadge"},
         "issuedOn": timestamp(award.issued_on),
-        "image": urls.url(urls.baked_badge(award.id, "png")),
+        # The badge's shared image (the property is optional); the award page bakes it with
+        # this assertion in the browser (Open Badges Baking 1.0).
+        "image": urls.url(urls.badge_image(award.badge.slug, "png")),
     }
     if award.expires:
         assertion["expires"] = timestamp(award.expires)
@@ -124,13 +127,3 @@ def _evidence(url: str, narrative: str | None) -> JsonObject:
     if narrative:
         evidence["narrative"] = narrative
     return evidence
-
-
-def build_all(catalog: Catalog, urls: SiteUrls) -> dict[str, JsonObject]:
-    """Return every OB 2.0 document of the site by output path."""
-    documents = {urls.issuer_json: build_issuer(catalog.config, urls)}
-    for badge in catalog.badges:
-        documents[urls.badge_class_json(badge.slug)] = build_badge_class(badge, urls)
-    for award in catalog.awards:
-        documents[urls.assertion_json(award.id)] = build_assertion(award, urls)
-    return documents

@@ -62,9 +62,18 @@ def build_achievement(badge: Badge, urls: SiteUrls, language: str) -> JsonObject
 
 
 def build_credential(
-    award: Award, issuer: JsonObject, urls: SiteUrls, status_index: int, language: str
+    award: Award,
+    issuer: JsonObject,
+    urls: SiteUrls,
+    status_list: int,
+    status_index: int,
+    language: str,
 ) -> JsonObject:
-    """Return an award's unsigned OpenBadgeCredential."""
+    """Return an award's unsigned OpenBadgeCredential.
+
+    Its image is the badge's shared image: the award page bakes it with this credential in
+    the browser (OB 3.0 §5.3 Baked Badge), so the site keeps one image per badge.
+    """
     salt = award_salt(award.id)
     subject: JsonObject = {
         "type": ["AchievementSubject"],
@@ -87,7 +96,7 @@ def build_credential(
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": award.badge.name.default,
         "description": award.badge.description.default,
-        "image": {"id": urls.url(urls.baked_badge(award.id, "png")), "type": "Image"},
+        "image": {"id": urls.url(urls.badge_image(award.badge.slug, "png")), "type": "Image"},
         "issuer": issuer,
         "validFrom": timestamp(award.issued_on),
         "awardedDate": timestamp(award.issued_on),
@@ -99,28 +108,29 @@ def build_credential(
         credential["evidence"] = [
             _evidence(e.url, e.narrative.default if e.narrative else None) for e in award.evidence
         ]
-    status_list = urls.url(urls.status_list)
+    list_url = urls.url(urls.status_list(status_list))
     credential["credentialStatus"] = {
-        "id": f"{status_list}#{status_index}",
+        "id": f"{list_url}#{status_index}",
         "type": "BitstringStatusListEntry",
         "statusPurpose": "revocation",
         "statusListIndex": str(status_index),
-        "statusListCredential": status_list,
+        "statusListCredential": list_url,
     }
     return credential
 
 
-def build_withdrawn_notice(award: Award, urls: SiteUrls, status_index: int) -> JsonObject:
+def build_withdrawn_notice(
+    award: Award, urls: SiteUrls, status_list: int, status_index: int
+) -> JsonObject:
     """Return what an erased award's credential URL serves: a notice, with no personal data.
 
     The credential the holder kept still carries its status entry, whose bit is set.
     """
-    status_list = urls.url(urls.status_list)
     return {
         "id": urls.url(urls.credential_json(award.id)),
         "withdrawn": True,
         "reason": award.revocation.reason if award.revocation else "withdrawn",
-        "statusListCredential": status_list,
+        "statusListCredential": urls.url(urls.status_list(status_list)),
         "statusListIndex": str(status_index),
     }
 
@@ -133,10 +143,10 @@ def _evidence(url: str, narrative: str | None) -> JsonObject:
 
 
 def build_status_list(
-    revoked_indexes: list[int], did: str, urls: SiteUrls, valid_from: date
+    number: int, revoked_indexes: list[int], did: str, urls: SiteUrls, valid_from: date
 ) -> JsonObject:
     """Return the unsigned BitstringStatusListCredential of revoked awards."""
-    list_url = urls.url(urls.status_list)
+    list_url = urls.url(urls.status_list(number))
     return {
         "@context": [CREDENTIALS_V2],
         "id": list_url,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import qrcode
 import qrcode.constants
 
@@ -42,13 +40,3 @@ def qr_svg(url: str) -> bytes:
         f'<rect width="{size}" height="{size}" fill="#fff"/>'
         f'<path fill="#000" d="{"".join(runs)}"/></svg>\n'
     ).encode()
-
-
-def qr_png(url: str) -> bytes:
-    """Return a QR code of ``url`` as a black-and-white PNG for print."""
-    code = _qr(url)
-    code.box_size = _PNG_BOX_SIZE
-    image = code.make_image(fill_color="black", back_color="white")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

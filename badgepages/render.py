@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,8 @@ import nh3
 import yaml
 from markupsafe import Markup
 
+from badgepages import policy
 from badgepages.catalog import Award, Badge, Catalog, Recipient
-from badgepages.text import Localized
 from badgepages.urls import SiteUrls
 
 TEMPLATES_DIR = "templates"
@@ -33,8 +33,12 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 _URL_SCHEMES = {"http", "https", "mailto"}
 
 
+@functools.lru_cache(maxsize=4096)
 def render_markdown(text: str) -> Markup:
-    """Return Markdown as sanitised HTML: no script, iframe, event handler or javascript: URL."""
+    """Return Markdown as sanitised HTML: no script, iframe, event handler or javascript: URL.
+
+    Memoised: a badge's criteria appear on every one of its award pages.
+    """
     html = markdown.markdown(text, output_format="html")
     clean = nh3.clean(
         html,
@@ -58,6 +62,7 @@ class Page:
     noindex: bool
     context: dict[str, Any]
     image: str | None = None
+    alternates: dict[str, str] = field(default_factory=dict)  # language → path of its version
 
 
 def linkedin_url(award: Award, catalog: Catalog, urls: SiteUrls) -> str:
@@ -102,18 +107,24 @@ class Renderer:
         )
         self.environment.filters["markdown"] = render_markdown
 
-    def render(self, page: Page, alternates: dict[str, str]) -> bytes:
-        """Return a page's HTML; ``alternates`` maps each language to its version's path."""
+    def load_templates(self) -> None:
+        """Compile every template now (before workers fork), instead of once per worker."""
+        for name in self.environment.list_templates(extensions=["html"]):
+            self.environment.get_template(name)
+        _ = self._translators
+
+    def render(self, page: Page) -> bytes:
+        """Return a page's HTML."""
         template = self.environment.get_template(page.template)
         context = {
             **page.context,
             "page": page,
             "lang": page.language,
             "languages": self.catalog.config.languages,
-            "alternates": alternates,
-            "t": self._translator(page.language),
+            "alternates": page.alternates or {page.language: page.path},
+            "t": self._translators[page.language],
             "tr": lambda text: text[page.language],
-            "date": lambda day: _format_date(day, page.language),
+            "date": functools.partial(_format_date, language=page.language),
             "link": _linker(page.path),
             "absolute": self.urls.url,
             "urls": self.urls,
@@ -124,13 +135,21 @@ class Renderer:
         }
         return template.render(context).encode("utf-8")
 
+    @functools.cached_property
+    def _translators(self) -> dict[str, Callable[..., str]]:
+        return {language: self._translator(language) for language in self.catalog.config.languages}
+
     def _translator(self, language: str) -> Callable[..., str]:
+        default = self.catalog.config.default_language
+        texts = {
+            key: str(entry.get(language) or entry[default]) for key, entry in self.strings.items()
+        }
+
         def translate(key: str, **values: Any) -> str:
-            entry = self.strings.get(key)
-            if entry is None:
+            text = texts.get(key)
+            if text is None:
                 raise KeyError(f"string '{key}' is missing from the theme's {STRINGS_FILE}")
-            text = entry.get(language) or entry[self.catalog.config.default_language]
-            return str(text).format(**values) if values else str(text)
+            return text.format(**values) if values else text
 
         return translate
 
@@ -144,14 +163,17 @@ def _load_strings(file: Path) -> dict[str, dict[str, str]]:
 
 def _linker(page_path: str) -> Callable[[str], str]:
     """Return a function giving links relative to the page, so any preview host works."""
-    folder = posixpath.dirname(page_path)
+    folder = [part for part in page_path.split("/")[:-1] if part]
 
     def link(target: str) -> str:
         trailing = target == "" or target.endswith("/") or target.endswith("index.html")
-        if target.endswith("index.html"):
-            target = target[: -len("index.html")]
-        relative = posixpath.relpath(target or ".", folder or ".")
-        if relative == ".":
+        target = target.removesuffix("index.html")
+        parts = [part for part in target.split("/") if part]
+        common = 0
+        while common < min(len(folder), len(parts)) and folder[common] == parts[common]:
+            common += 1
+        relative = "/".join([".."] * (len(folder) - common) + parts[common:])
+        if not relative:
             return "./"
         return relative + "/" if trailing and not relative.endswith("/") else relative
 
@@ -174,26 +196,29 @@ def _format_date(day: date, language: str) -> str:
     return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
 
 
-def site_pages(catalog: Catalog, urls: SiteUrls, build_date: date, language: str) -> Iterator[Page]:
-    """Yield every page of the site in one language, in the same order for every language."""
+def _alternates(languages: Sequence[str], route: Callable[[str], str]) -> dict[str, str]:
+    return {language: route(language) for language in languages}
+
+
+def home_page(catalog: Catalog, urls: SiteUrls, language: str) -> Page:
+    """Return the home page: every badge with its public number of holders."""
     issuer = catalog.config.issuer
-    yield Page(
+    return Page(
         "home.html",
         urls.home_page(language),
         language,
         issuer.name[language],
         issuer.description[language] if issuer.description else issuer.name[language],
         noindex=False,
-        context={"badges": [(b, _public_count(catalog, b)) for b in catalog.badges]},
+        context={"badges": [(b, public_count(catalog, b)) for b in catalog.badges]},
+        alternates=_alternates(catalog.config.languages, urls.home_page),
     )
-    for badge in catalog.badges:
-        yield _badge_page(badge, language, catalog, urls)
-    for award in catalog.awards:
-        yield _award_page(award, language, catalog, urls, build_date)
-    for recipient in catalog.recipients:
-        if recipient.public:
-            yield _recipient_page(recipient, language, catalog, urls)
-    yield Page(
+
+
+def verify_page(catalog: Catalog, urls: SiteUrls, language: str) -> Page:
+    """Return the verify-a-badge page."""
+    issuer = catalog.config.issuer
+    return Page(
         "verify.html",
         urls.verify_page(language),
         language,
@@ -201,6 +226,7 @@ def site_pages(catalog: Catalog, urls: SiteUrls, build_date: date, language: str
         issuer.name[language],
         noindex=False,
         context={},
+        alternates=_alternates(catalog.config.languages, urls.verify_page),
     )
 
 
@@ -210,57 +236,62 @@ def not_found_page(catalog: Catalog) -> Page:
     return Page("404.html", "404.html", language, "404", "", noindex=True, context={})
 
 
-def card_path(award: Award, urls: SiteUrls) -> str:
-    """Return the preview card of an award: its own when the holder may be named."""
-    if award.recipient.public and not award.erased:
-        return urls.award_card(award.id)
-    return urls.badge_card(award.badge.slug)
+def public_count(catalog: Catalog, badge: Badge) -> int:
+    """Return how many holders a badge has, as its pages say (revoked awards do not count)."""
+    return sum(1 for a in catalog.awards_of_badge(badge) if policy.counts_as_held(a))
 
 
-def _public_count(catalog: Catalog, badge: Badge) -> int:
-    return sum(1 for a in catalog.awards_of_badge(badge) if a.revocation is None)
+def listed_earners(catalog: Catalog, badge: Badge) -> list[Award]:
+    """Return the awards a badge page lists with their holder's name."""
+    return [a for a in catalog.awards_of_badge(badge) if policy.is_listed_earner(a)]
 
 
-def _badge_page(badge: Badge, language: str, catalog: Catalog, urls: SiteUrls) -> Page:
-    earners = [
-        a for a in catalog.awards_of_badge(badge) if a.recipient.public and a.revocation is None
-    ]
+def badge_page(catalog: Catalog, urls: SiteUrls, badge: Badge, language: str) -> Page:
+    """Return a badge's page, listing the holders who consented to be named."""
     return Page(
         "badge.html",
         urls.badge_page(badge.slug, language),
         language,
         badge.name[language],
-        _summary(badge.description, language),
+        _summary(badge.description[language]),
         noindex=False,
-        context={"badge": badge, "earners": earners},
+        context={"badge": badge, "earners": listed_earners(catalog, badge)},
         image=urls.url(urls.badge_card(badge.slug)),
+        alternates=_alternates(
+            catalog.config.languages, functools.partial(urls.badge_page, badge.slug)
+        ),
     )
 
 
-def _award_page(
-    award: Award, language: str, catalog: Catalog, urls: SiteUrls, build_date: date
+def award_page(
+    catalog: Catalog, urls: SiteUrls, award: Award, language: str, build_date: date
 ) -> Page:
-    recipient = award.recipient
+    """Return an award's verification page: the holder is named only with consent."""
     return Page(
         "award.html",
         urls.award_page(award.id, language),
         language,
         award.badge.name[language],
-        _summary(award.badge.description, language),
-        noindex=not recipient.public,
+        _summary(award.badge.description[language]),
+        noindex=policy.award_visibility(award) != "public",
         context={
             "award": award,
             "badge": award.badge,
             "status": award.status(build_date),
-            "show_name": recipient.public,
+            "show_name": policy.may_name(award.recipient),
             "linkedin_url": linkedin_url(award, catalog, urls),
             "page_url": urls.url(urls.award_page(award.id, language)),
         },
-        image=urls.url(card_path(award, urls)),
+        # LinkedIn, Slack and messaging apps show the badge's card: one image per badge.
+        image=urls.url(urls.badge_card(award.badge.slug)),
+        alternates=_alternates(
+            catalog.config.languages, functools.partial(urls.award_page, award.id)
+        ),
     )
 
 
-def _recipient_page(recipient: Recipient, language: str, catalog: Catalog, urls: SiteUrls) -> Page:
+def recipient_page(catalog: Catalog, urls: SiteUrls, recipient: Recipient, language: str) -> Page:
+    """Return a consenting recipient's page: their awards that are not revoked."""
     awards = [a for a in catalog.awards_of_recipient(recipient) if a.revocation is None]
     return Page(
         "recipient.html",
@@ -270,10 +301,14 @@ def _recipient_page(recipient: Recipient, language: str, catalog: Catalog, urls:
         recipient.name,
         noindex=False,
         context={"recipient": recipient, "awards": awards},
+        alternates=_alternates(
+            catalog.config.languages, functools.partial(urls.recipient_page, recipient.slug)
+        ),
     )
 
 
-def _summary(text: Localized, language: str) -> str:
-    first = text[language].strip().split("\n\n")[0]
+@functools.lru_cache(maxsize=1024)
+def _summary(text: str) -> str:
+    first = text.strip().split("\n\n")[0]
     plain = " ".join(nh3.clean(markdown.markdown(first), tags=set()).split())
     return plain if len(plain) <= 200 else plain[:197].rstrip() + "…"

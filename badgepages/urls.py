@@ -12,18 +12,14 @@ Scheme (``B`` is ``base_url``, ``L/`` the language prefix, empty for the default
     B badges/<slug>/                badge page             B L/badges/<slug>/
     B badges/<slug>/badgeclass.json OB 2.0 BadgeClass
     B badges/<slug>/image.svg|png   badge image (SVG source also rendered to PNG)
-    B badges/<slug>/card.png        link-preview card (also for awards without consent)
+    B badges/<slug>/card.png        link-preview card of the badge and of its awards
     B awards/<id>/                  award (verification) page   B L/awards/<id>/
     B awards/<id>/assertion.json    OB 2.0 hosted Assertion
-    B awards/<id>/badge.png|svg     badge baked with the OB 2.0 assertion
-    B awards/<id>/qr.svg|png        QR code of the award page
-    B awards/<id>/card.png          link-preview card naming the holder (consent only)
-    B verify/                       verify-a-badge page      B L/verify/
     B awards/<id>/credential.json   OB 3.0 OpenBadgeCredential (signed)
-    B awards/<id>/credential.png|svg  badge baked with the OB 3.0 credential
+    B verify/                       verify-a-badge page      B L/verify/
     B did.json                      DID document of did:web:<host>:<path>
                                     (.well-known/did.json when B is a domain root)
-    B status/revocation-1.json      Bitstring status list credential (revocation)
+    B status/revocation-<n>.json    Bitstring status list credentials (revocation), n = 1, 2…
     B recipients/<slug>/            a consenting recipient's page   B L/recipients/<slug>/
 """
 
@@ -81,6 +77,11 @@ class SiteUrls:
     issuer_json = "issuer.json"
     not_found_page = "404.html"
     sitemap = "sitemap.xml"
+
+    def sitemap_part(self, number: int) -> str:
+        """Return the output path of one part of a sitemap too long for one file."""
+        return f"sitemaps/{number}.xml"
+
     robots = "robots.txt"
     nojekyll = ".nojekyll"
 
@@ -100,31 +101,21 @@ class SiteUrls:
         """Return the output path of a badge's link-preview card (1200x627 PNG)."""
         return f"badges/{slug}/card.png"
 
-    def award_card(self, award_id: str) -> str:
-        """Return the output path of a named award's link-preview card (1200x627 PNG)."""
-        return f"awards/{award_id}/card.png"
-
     def assertion_json(self, award_id: str) -> str:
         """Return the output path of an award's OB 2.0 hosted Assertion."""
         return f"awards/{award_id}/assertion.json"
 
-    def baked_badge(self, award_id: str, kind: ImageKind) -> str:
-        """Return the output path of the badge image baked with the OB 2.0 assertion."""
-        return f"awards/{award_id}/badge.{kind}"
-
-    def qr_code(self, award_id: str, kind: ImageKind) -> str:
+    def qr_code(self, award_id: str) -> str:
         """Return the output path of the QR code that leads to the award page."""
-        return f"awards/{award_id}/qr.{kind}"
+        return f"awards/{award_id}/qr.svg"
 
     def credential_json(self, award_id: str) -> str:
         """Return the output path of an award's OB 3.0 credential."""
         return f"awards/{award_id}/credential.json"
 
-    def baked_credential(self, award_id: str, kind: ImageKind) -> str:
-        """Return the output path of the badge image baked with the OB 3.0 credential."""
-        return f"awards/{award_id}/credential.{kind}"
-
-    status_list = "status/revocation-1.json"
+    def status_list(self, number: int) -> str:
+        """Return the output path of a revocation status list credential."""
+        return f"status/revocation-{number}.json"
 
     def static(self, name: str) -> str:
         """Return the output path of a theme asset (CSS, JS, fonts)."""

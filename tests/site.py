@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from badgepages.catalog import Catalog, load_catalog
+from badgepages import baking
+from badgepages.catalog import Award, Catalog, load_catalog
 from badgepages.keys import add_new_key
 from badgepages.pipeline import BuildOptions, build, site_urls
 from badgepages.urls import SiteUrls
@@ -63,3 +65,27 @@ def build_example(workdir: Path) -> BuiltSite:
     out = workdir / "site"
     build(root, BuildOptions(EXAMPLE_DAY, out_dir=out, signing_secret=secret))
     return BuiltSite(root, out, secret)
+
+
+Standard = Literal["ob2", "ob3"]
+
+
+def baked_download(site: BuiltSite, award: Award, standard: Standard, kind: str = "png") -> bytes:
+    """Return the baked image the award page's download button makes.
+
+    The page bakes the badge's shared image with the hosted JSON in the browser; it is
+    checked byte for byte against ``badgepages.baking``, the reference used here.
+    """
+    urls = site.urls
+    image = site.out / urls.badge_image(award.badge.slug, "svg" if kind == "svg" else "png")
+    hosted = urls.assertion_json(award.id) if standard == "ob2" else urls.credential_json(award.id)
+    text = site.read(hosted)
+    if kind == "png":
+        keyword = baking.OB2_KEYWORD if standard == "ob2" else baking.OB3_KEYWORD
+        return baking.bake_png(image.read_bytes(), keyword, text)
+    if standard == "ob2":
+        verify = urls.url(hosted)
+        return baking.bake_svg(
+            image.read_bytes(), "assertion", baking.OB2_SVG_NAMESPACE, text, verify
+        )
+    return baking.bake_svg(image.read_bytes(), "credential", baking.OB3_SVG_NAMESPACE, text, None)

@@ -43,7 +43,15 @@ from tests.browser_support import (
     transferred,
     wait_for_verdict,
 )
-from tests.site import EXAMPLE_DAY, EXAMPLE_EPOCH, REPO, SOURCES, BuiltSite, copy_example
+from tests.site import (
+    EXAMPLE_DAY,
+    EXAMPLE_EPOCH,
+    REPO,
+    SOURCES,
+    BuiltSite,
+    baked_download,
+    copy_example,
+)
 from tests.test_serve import fetch, free_port, wait_for
 
 if TYPE_CHECKING:
@@ -152,12 +160,18 @@ def altered(example_site: BuiltSite, tmp_path_factory: pytest.TempPathFactory) -
 def bake_tampered(site: BuiltSite, award: Award, files: Path) -> None:
     """Write altered baked images and JSON files for the verify page."""
     urls = site.urls
-    png = (site.out / urls.baked_credential(award.id, "png")).read_bytes()
+    for standard in ("ob2", "ob3"):
+        for kind in ("png", "svg"):
+            baked = baked_download(site, award, standard, kind)
+            (files / f"{standard}.{kind}").write_bytes(baked)
+    revoked = next(a for a in site.catalog.awards if a.revocation and not a.erased)
+    (files / "revoked-ob3.png").write_bytes(baked_download(site, revoked, "ob3"))
+    png = baked_download(site, award, "ob3")
     credential = json.loads(baking.unbake_png(png, baking.OB3_KEYWORD) or "")
     credential["name"] = "Prix Nobel"
     text = json.dumps(credential)
     (files / "tampered-credential.png").write_bytes(baking.bake_png(png, baking.OB3_KEYWORD, text))
-    png = (site.out / urls.baked_badge(award.id, "png")).read_bytes()
+    png = baked_download(site, award, "ob2")
     assertion = json.loads(baking.unbake_png(png, baking.OB2_KEYWORD) or "")
     assertion["issuedOn"] = "2019-01-01T00:00:00Z"
     text = json.dumps(assertion)
@@ -258,7 +272,7 @@ def test_tampered_credential_shows_the_signature_failure(
 
 def test_blocked_status_list_says_could_not_check(browsing: Browsing, served: Served) -> None:
     award = served.award("valid", public=True)
-    status_list = served.site.urls.status_list
+    status_list = served.site.urls.status_list(1)
     visit = browsing.open(
         served.path(served.site.urls.award_page(award.id, "en")), block=[f"**/{status_list}"]
     )
@@ -347,16 +361,15 @@ def test_verify_page_checks_baked_badges(
 ) -> None:
     urls = served.site.urls
     valid = served.award("valid", public=True)
-    revoked = served.award("revoked")
     visit = browsing.open(served.path(urls.verify_page("en")))
     page = visit.page
     cases = [
-        (served.folder / urls.baked_credential(valid.id, "png"), "valid", "Open Badges 3.0"),
-        (served.folder / urls.baked_credential(valid.id, "svg"), "valid", "Open Badges 3.0"),
-        (served.folder / urls.baked_badge(valid.id, "png"), "valid", "Open Badges 2.0"),
-        (served.folder / urls.baked_badge(valid.id, "svg"), "valid", "Open Badges 2.0"),
+        (altered.files / "ob3.png", "valid", "Open Badges 3.0"),
+        (altered.files / "ob3.svg", "valid", "Open Badges 3.0"),
+        (altered.files / "ob2.png", "valid", "Open Badges 2.0"),
+        (altered.files / "ob2.svg", "valid", "Open Badges 2.0"),
         (served.folder / urls.credential_json(valid.id), "valid", "Open Badges 3.0"),
-        (served.folder / urls.baked_credential(revoked.id, "png"), "revoked", "Open Badges 3.0"),
+        (altered.files / "revoked-ob3.png", "revoked", "Open Badges 3.0"),
         (altered.files / "tampered-credential.png", "invalid", "Open Badges 3.0"),
         (altered.files / "tampered-assertion.png", "invalid", "Open Badges 2.0"),
     ]

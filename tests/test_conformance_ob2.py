@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 from tests.conftest import OB2_HARNESS
-from tests.site import EXAMPLE_DAY, BuiltSite
+from tests.site import EXAMPLE_DAY, BuiltSite, baked_download
 
 
 def test_validator_accepts_every_assertion_and_baked_badge(
@@ -15,6 +16,13 @@ def test_validator_accepts_every_assertion_and_baked_badge(
 ) -> None:
     urls = example_site.urls
     awards = example_site.catalog.awards
+    # The site as a visitor has it once every award's baked PNG has been downloaded.
+    site = tmp_path / "site"
+    shutil.copytree(example_site.out, site)
+    for award in awards:
+        (site / "awards" / award.id / "badge.png").write_bytes(
+            baked_download(example_site, award, "ob2")
+        )
     profiles = {urls.url(urls.assertion_json(a.id)): a.recipient.email for a in awards}
     (tmp_path / "profiles.json").write_text(json.dumps(profiles), encoding="utf-8")
     # The validator compares with the real clock: the example's expired award is reported
@@ -25,7 +33,7 @@ def test_validator_accepts_every_assertion_and_baked_badge(
         arg for a in expired for arg in ("--allow-expired", urls.url(urls.assertion_json(a.id)))
     ]
     command = [
-        str(ob2_python), str(OB2_HARNESS), "--site", str(example_site.out),
+        str(ob2_python), str(OB2_HARNESS), "--site", str(site),
         "--base-url", example_site.catalog.config.base_url, "--json",
         "--profiles", str(tmp_path / "profiles.json"), *allow,
     ]  # fmt: skip

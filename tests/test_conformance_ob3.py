@@ -41,7 +41,7 @@ def test_node_verifier_accepts_every_credential_and_the_status_list(
     example_site: BuiltSite,
 ) -> None:
     catalog, urls = example_site.catalog, example_site.urls
-    files = [*credentials(example_site), example_site.out / urls.status_list]
+    files = [*credentials(example_site), example_site.out / urls.status_list(1)]
     results = node_verify(example_site.out, catalog.config.base_url, files, "2026-11-28T12:00:00Z")
     assert results.pop("status")["verified"] is True
     for award in catalog.awards:

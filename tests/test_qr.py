@@ -17,15 +17,6 @@ def decode(png: bytes) -> list[str]:
     return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
 
 
-def test_png_decodes_to_url() -> None:
-    assert decode(qr.qr_png(URL)) == [URL]
-
-
 def test_svg_decodes_to_url() -> None:
     png = bytes(resvg_py.svg_to_bytes(svg_string=qr.qr_svg(URL).decode(), width=400, height=400))
     assert decode(png) == [URL]
-
-
-def test_png_is_print_quality() -> None:
-    width, height = Image.open(io.BytesIO(qr.qr_png(URL))).size
-    assert width == height >= 600  # ≥ 5 cm at 300 dpi

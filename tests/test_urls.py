@@ -18,10 +18,12 @@ def test_award_urls_are_pinned() -> None:
     assert URLS.url(URLS.assertion_json(AWARD)) == (
         f"https://essca.github.io/badges/awards/{AWARD}/assertion.json"
     )
-    assert URLS.baked_badge(AWARD, "png") == f"awards/{AWARD}/badge.png"
-    assert URLS.baked_badge(AWARD, "svg") == f"awards/{AWARD}/badge.svg"
-    assert URLS.qr_code(AWARD, "svg") == f"awards/{AWARD}/qr.svg"
-    assert URLS.qr_code(AWARD, "png") == f"awards/{AWARD}/qr.png"
+    assert URLS.url(URLS.credential_json(AWARD)) == (
+        f"https://essca.github.io/badges/awards/{AWARD}/credential.json"
+    )
+    assert URLS.url(URLS.status_list(1)) == (
+        "https://essca.github.io/badges/status/revocation-1.json"
+    )
 
 
 def test_issuer_badge_and_recipient_urls_are_pinned() -> None:

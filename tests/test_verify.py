@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from badgepages import baking
 from badgepages.cli import main
 from badgepages.verify import verify_document
-from tests.site import EXAMPLE_DAY, BuiltSite
+from tests.site import EXAMPLE_DAY, BuiltSite, baked_download
 
 VALID = "m6bueffbrqutcnotnw6n"
 KEYS = [
@@ -76,20 +76,29 @@ def test_tampered_credential(
     assert lines[4].split()[:2] == ["failed", "signature:"]
 
 
-def test_baked_images(example_site: BuiltSite, capsys: pytest.CaptureFixture[str]) -> None:
-    urls = example_site.urls
-    for path, kind in [
-        (urls.baked_credential(VALID, "png"), "Open Badges 3.0 credential"),
-        (urls.baked_credential(VALID, "svg"), "Open Badges 3.0 credential"),
-        (urls.baked_badge(VALID, "png"), "Open Badges 2.0 assertion"),
+def test_baked_images(
+    example_site: BuiltSite, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    award = next(a for a in example_site.catalog.awards if a.id == VALID)
+    for standard, kind, name in [
+        ("ob3", "png", "Open Badges 3.0 credential"),
+        ("ob3", "svg", "Open Badges 3.0 credential"),
+        ("ob2", "png", "Open Badges 2.0 assertion"),
     ]:
-        status, lines = verify(capsys, str(example_site.out / path), example_site.out)
-        assert (status, lines[0]) == (0, f"VALID: genuine, not revoked, not expired ({kind})")
+        file = tmp_path / f"{standard}.{kind}"
+        file.write_bytes(baked_download(example_site, award, standard, kind))  # type: ignore[arg-type]
+        status, lines = verify(capsys, str(file), example_site.out)
+        assert (status, lines[0]) == (0, f"VALID: genuine, not revoked, not expired ({name})")
 
 
-def test_revoked_ob2_assertion(example_site: BuiltSite, capsys: pytest.CaptureFixture[str]) -> None:
-    path = example_site.urls.baked_badge(award_id(example_site, "revoked"), "png")
-    status, lines = verify(capsys, str(example_site.out / path), example_site.out)
+def test_revoked_ob2_assertion(
+    example_site: BuiltSite, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    revoked = award_id(example_site, "revoked")
+    award = next(a for a in example_site.catalog.awards if a.id == revoked)
+    file = tmp_path / "revoked.png"
+    file.write_bytes(baked_download(example_site, award, "ob2"))
+    status, lines = verify(capsys, str(file), example_site.out)
     assert (status, lines[0]) == (
         1,
         "REVOKED: the issuer has withdrawn this badge (Open Badges 2.0 assertion)",
@@ -101,7 +110,7 @@ def test_unreadable_status_list_is_never_valid(
 ) -> None:
     site = tmp_path / "site"
     shutil.copytree(example_site.out, site)
-    (site / example_site.urls.status_list).unlink()
+    (site / example_site.urls.status_list(1)).unlink()
     status, lines = verify(capsys, str(site / example_site.urls.credential_json(VALID)), site)
     assert status == 1
     assert lines[0] == (
@@ -116,7 +125,7 @@ def test_forged_status_list_is_not_trusted(
 ) -> None:
     site = tmp_path / "site"
     shutil.copytree(example_site.out, site)
-    status_file = site / example_site.urls.status_list
+    status_file = site / example_site.urls.status_list(1)
     forged = json.loads(status_file.read_text(encoding="utf-8"))
     revoked = award_id(example_site, "revoked")
     forged["credentialSubject"]["encodedList"] = json.loads(

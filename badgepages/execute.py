@@ -1,0 +1,146 @@
+"""Executing a plan: produce what changed on every core, stream it to the standby copy, swap.
+
+An artifact whose key the standby copy already holds (and whose file is intact) is kept
+as it is; one the cache holds is copied from it after its content hash is checked; the rest
+are produced by the workers, written straight to disk and added to the cache. The site is
+never held in memory, and the output does not depend on the number of workers. Any failure
+becomes a diagnostic at the artifact's source (or the theme file and line of a template),
+and nothing is swapped in: the published site stays as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import hashlib
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from badgepages.cache import ObjectStore
+from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
+from badgepages.output import Entry, Manifest, SiteOutput, write_file
+from badgepages.plan import Artifact, Plan
+from badgepages.produce import PRODUCERS, BuildContext
+from badgepages.signing import UnsafeCredentialError
+from badgepages.workers import map_in_order
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What executing a plan did."""
+
+    files: int  # in the site now
+    produced: int  # made by a producer
+    copied: int  # taken from the cache
+    kept: int  # already in place
+    removed: int  # no longer in the plan
+
+
+@dataclass(frozen=True)
+class _Result:
+    route: str
+    entry: Entry | None
+    produced: bool
+    problem: Diagnostic | None = None
+    fatal: OSError | None = None  # the disk failed: stop at once
+
+
+def execute(plan: Plan, ctx: BuildContext, out_dir: Path, jobs: int) -> Execution:
+    """Write the plan's site to ``out_dir`` atomically; raise SourceError if anything fails."""
+    store = ObjectStore(ctx.catalog.config.root)
+    artifacts = plan.published()
+    with SiteOutput(out_dir) as output:
+        before = output.prepare()
+        wanted = {artifact.route: artifact for artifact in artifacts}
+        same = [r for r, a in wanted.items() if r in before and before[r].key == a.key]
+        intact = output.verified(before, same)
+        obsolete = [route for route in before if route not in wanted]
+        output.remove(obsolete)
+        todo = [artifact for artifact in artifacts if artifact.route not in intact]
+        ctx.warm_up()
+        realize = functools.partial(_realize, ctx, store, output.standby)
+        results: list[_Result] = []
+        for result in map_in_order(realize, todo, jobs):
+            if result.fatal is not None:
+                output.discard()
+                raise result.fatal
+            results.append(result)
+        problems = [result.problem for result in results if result.problem is not None]
+        if problems:
+            raise SourceError(problems)
+        manifest: Manifest = {route: before[route] for route in intact}
+        manifest.update((r.route, r.entry) for r in results if r.entry is not None)
+        output.commit(manifest)
+    made = {r.entry.key: (r.entry.sha256, r.entry.size) for r in results if r.produced and r.entry}
+    store.save(made, keep=(entry.key for entry in manifest.values()))
+    produced = sum(r.produced for r in results)
+    return Execution(len(manifest), produced, len(results) - produced, len(intact), len(obsolete))
+
+
+def _realize(ctx: BuildContext, store: ObjectStore, site: Path, artifact: Artifact) -> _Result:
+    """Put one artifact in the site copy: from the cache when intact, else produced."""
+    try:
+        data = store.load(artifact.key)
+        produced = data is None
+        if data is None:
+            data = PRODUCERS[artifact.producer](ctx, *artifact.args)
+        status = write_file(site, artifact.route, data)
+        if produced:
+            store.add(artifact.key, site / artifact.route)
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            return _Result(artifact.route, None, True, fatal=error)
+        return _Result(artifact.route, None, True, diagnose(artifact, error, ctx))
+    except Exception as error:
+        return _Result(artifact.route, None, True, diagnose(artifact, error, ctx))
+    entry = Entry(
+        artifact.key, hashlib.sha256(data).hexdigest(), status.st_size, status.st_mtime_ns
+    )
+    return _Result(artifact.route, entry, produced)
+
+
+def diagnose(artifact: Artifact, error: BaseException, ctx: BuildContext) -> Diagnostic:
+    """Return a producer's failure as a diagnostic: at the template line, else at the source."""
+    what = f"cannot produce {artifact.route}"
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        location = _theme_location(error.filename or error.name or "", error.lineno, ctx)
+        return Diagnostic(location, f"template error: {error.message}", f"while making {what}")
+    frame = _template_frame(error, ctx)
+    if frame is not None:
+        return Diagnostic(
+            frame, f"template error: {_describe(error)}", f"{what} (from {artifact.origin})"
+        )
+    if isinstance(error, UnsafeCredentialError):
+        return Diagnostic(artifact.origin, f"{what}: {error}")
+    return Diagnostic(artifact.origin, f"{what}: {_describe(error)}")
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    return f"{type(error).__name__}: {text}" if not isinstance(error, KeyError) else text
+
+
+def _template_frame(error: BaseException, ctx: BuildContext) -> SourceLocation | None:
+    """Return the innermost template line of a failure raised while rendering, if any."""
+    templates = (ctx.catalog.config.theme_dir / "templates").resolve()
+    found = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        name = Path(frame.f_code.co_filename).resolve()
+        if name.suffix == ".html" and templates in name.parents:
+            found = _theme_location(str(name), line, ctx)
+    return found
+
+
+def _theme_location(filename: str, line: int | None, ctx: BuildContext) -> SourceLocation:
+    root = ctx.catalog.config.root.resolve()
+    path = Path(filename)
+    if not path.is_file():
+        path = ctx.catalog.config.theme_dir / "templates" / filename
+    try:
+        shown = path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    return SourceLocation(shown, line or 1)

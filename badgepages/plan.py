@@ -1,0 +1,321 @@
+"""The plan: every output of the site as an artifact, before anything is produced.
+
+An artifact is a route (its permanent path), the producer that makes it, the exact inputs
+that shape it hashed into one key, its visibility (from :mod:`badgepages.policy`) and the
+source it comes from. Two builds whose artifact has the same key write the same bytes, which
+is what lets the executor reuse the previous site and the cache; so each key below hashes
+everything its producer reads, through a few fingerprints:
+
+- ``site``: the engine's code, ``site_config.yaml`` and the logo, the addresses, the DID;
+- ``pages``: ``site`` plus the theme (templates, strings, assets), whether the site is
+  signed, and the build day (pages still say "as of" that day);
+- ``signing``: ``site`` plus the signing key (or "unsigned") and ``keys.yaml``;
+- per badge, the digest of its YAML and image; per recipient, the digest of their file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from badgepages import credentials, policy, render
+from badgepages.cache import code_version, digest
+from badgepages.catalog import Award, Badge, Recipient
+from badgepages.config import CONFIG_FILE
+from badgepages.diagnostics import SourceLocation
+from badgepages.keys import KEYS_FILE
+from badgepages.output import OutputCollisionError, check_route
+from badgepages.policy import Visibility
+from badgepages.produce import PRODUCERS, BuildContext, sitemap_parts
+from badgepages.urls import ImageKind
+
+THEME_STATIC = "static"
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """One output file: where it goes, what makes it, what shapes it, who may see it."""
+
+    route: str
+    producer: str
+    args: tuple[str, ...]
+    key: str
+    visibility: Visibility
+    origin: SourceLocation
+
+    @property
+    def is_page(self) -> bool:
+        """Tell whether the artifact is an HTML page."""
+        return self.route.endswith(".html")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every artifact of the site, withheld ones included (they are not written)."""
+
+    artifacts: tuple[Artifact, ...]
+
+    def published(self) -> list[Artifact]:
+        """Return the artifacts that are written."""
+        return [a for a in self.artifacts if a.visibility != "withheld"]
+
+    def indexable(self) -> list[str]:
+        """Return the routes of the pages that search engines may list."""
+        return [a.route for a in self.artifacts if a.is_page and a.visibility == "public"]
+
+
+@dataclass(frozen=True)
+class _Fingerprints:
+    site: str
+    pages: str
+    signing: str
+
+
+def plan_site(ctx: BuildContext) -> Plan:
+    """Return the plan of the whole site; set the context's sitemap routes from it."""
+    urls = ctx.urls
+    prints = _fingerprints(ctx)
+    artifacts = [
+        *_award_artifacts(ctx, prints),
+        *_badge_artifacts(ctx, prints),
+        *_recipient_artifacts(ctx, prints),
+        *_site_artifacts(ctx, prints),
+    ]
+    indexable = sorted(a.route for a in artifacts if a.is_page and a.visibility == "public")
+    ctx.sitemap_routes = tuple(indexable)
+    config_origin = SourceLocation(CONFIG_FILE)
+    sitemap_key = digest("sitemap", prints.site, *indexable)
+    artifacts.append(Artifact(urls.sitemap, "sitemap", (), sitemap_key, "public", config_origin))
+    for number in range(1, sitemap_parts(len(indexable)) + 1):
+        artifacts.append(
+            Artifact(
+                urls.sitemap_part(number),
+                "sitemap-part",
+                (str(number),),
+                digest(sitemap_key, str(number)),
+                "public",
+                config_origin,
+            )
+        )
+    _check_unique(artifacts)
+    return Plan(tuple(artifacts))
+
+
+def _fingerprints(ctx: BuildContext) -> _Fingerprints:
+    config = ctx.catalog.config
+    logo = config.issuer.logo.read_bytes() if config.issuer.logo else b""
+    site = digest(
+        code_version(),
+        _read(config.root / CONFIG_FILE),
+        logo,
+        config.base_url,
+        config.public_base_url,
+        config.did,
+        *config.languages,
+    )
+    theme = digest(*_tree(config.theme_dir))
+    pages = digest(site, theme, str(ctx.signed), ctx.build_date.isoformat())
+    signer = ctx.signer
+    key = f"{signer.verification_method} {signer.public_key_multibase}" if signer else "unsigned"
+    signing = digest(site, key, _read(config.root / KEYS_FILE))
+    return _Fingerprints(site, pages, signing)
+
+
+def _read(file: Path) -> bytes:
+    return file.read_bytes() if file.is_file() else b""
+
+
+def _tree(folder: Path) -> Iterator[bytes]:
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        yield file.relative_to(folder).as_posix().encode()
+        yield file.read_bytes()
+
+
+def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
+    catalog, urls, languages = ctx.catalog, ctx.urls, ctx.catalog.config.languages
+    for award in catalog.awards:
+        source = digest(award.recipient.digest, award.id, award.badge.digest)
+        visibility = policy.award_visibility(award)
+        status = award.status(ctx.build_date)
+        for language in languages:
+            yield Artifact(
+                urls.award_page(award.id, language),
+                "award-page",
+                (award.id, language),
+                digest("award-page", language, prints.pages, source, status),
+                visibility,
+                award.origin,
+            )
+        entry = catalog.status_entry(award)
+        place = f"{entry.status_list}:{entry.status_index}"
+        yield Artifact(
+            urls.credential_json(award.id),
+            "credential",
+            (award.id,),
+            digest("credential", prints.signing, source, place),
+            "public",
+            award.origin,
+        )
+        yield Artifact(
+            urls.qr_code(award.id),
+            "qr-code",
+            (award.id,),
+            digest("qr-code", prints.site, award.id),
+            "public",
+            award.origin,
+        )
+        yield Artifact(
+            urls.assertion_json(award.id),
+            "assertion",
+            (award.id,),
+            digest("assertion", prints.site, source),
+            "public",
+            award.origin,
+        )
+
+
+def _badge_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
+    catalog, urls = ctx.catalog, ctx.urls
+    for badge in catalog.badges:
+        earners = digest(*_earners(ctx, render.listed_earners(catalog, badge)))
+        for language in catalog.config.languages:
+            yield _badge_artifact(
+                badge,
+                urls.badge_page(badge.slug, language),
+                "badge-page",
+                (badge.slug, language),
+                digest("badge-page", language, prints.pages, badge.digest, earners),
+            )
+        yield _badge_artifact(
+            badge,
+            urls.badge_class_json(badge.slug),
+            "badge-class",
+            (badge.slug,),
+            digest("badge-class", prints.site, badge.digest),
+        )
+        kinds: tuple[ImageKind, ...] = ("png", "svg") if badge.image_kind == "svg" else ("png",)
+        for kind in kinds:
+            yield _badge_artifact(
+                badge,
+                urls.badge_image(badge.slug, kind),
+                f"badge-{kind}",
+                (badge.slug,),
+                digest(f"badge-{kind}", code_version(), badge.digest),
+            )
+        yield _badge_artifact(
+            badge,
+            urls.badge_card(badge.slug),
+            "badge-card",
+            (badge.slug,),
+            digest("badge-card", prints.site, badge.digest),
+        )
+
+
+def _badge_artifact(
+    badge: Badge, route: str, producer: str, args: tuple[str, ...], key: str
+) -> Artifact:
+    return Artifact(route, producer, args, key, "public", badge.origin)
+
+
+def _earners(ctx: BuildContext, awards: Iterable[Award]) -> Iterator[str]:
+    """Yield what a list of awards shows on a page: who, which badge, when, and status."""
+    for award in awards:
+        yield award.id
+        yield award.recipient.digest
+        yield award.badge.digest
+        yield award.status(ctx.build_date)
+
+
+def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
+    catalog = ctx.catalog
+    for recipient in catalog.recipients:
+        visibility = policy.recipient_page_visibility(recipient)
+        awards = digest(*_earners(ctx, catalog.awards_of_recipient(recipient)))
+        for language in catalog.config.languages:
+            yield _recipient_artifact(recipient, visibility, language, ctx, prints, awards)
+
+
+def _recipient_artifact(
+    recipient: Recipient,
+    visibility: Visibility,
+    language: str,
+    ctx: BuildContext,
+    prints: _Fingerprints,
+    awards: str,
+) -> Artifact:
+    return Artifact(
+        ctx.urls.recipient_page(recipient.slug, language),
+        "recipient-page",
+        (recipient.slug, language),
+        digest("recipient-page", language, prints.pages, recipient.digest, awards),
+        visibility,
+        recipient.origin,
+    )
+
+
+def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
+    catalog, urls = ctx.catalog, ctx.urls
+    config = catalog.config
+    origin = SourceLocation(CONFIG_FILE)
+
+    def site(route: str, producer: str, *args: str, key: str = "") -> Artifact:
+        visibility: Visibility = "noindex" if producer == "not-found-page" else "public"
+        return Artifact(
+            route, producer, args, digest(producer, *args, key or prints.pages), visibility, origin
+        )
+
+    counts = [f"{b.digest}:{render.public_count(catalog, b)}" for b in catalog.badges]
+    for language in config.languages:
+        yield site(
+            urls.home_page(language), "home-page", language, key=digest(prints.pages, *counts)
+        )
+        yield site(urls.verify_page(language), "verify-page", language)
+    yield site(urls.not_found_page, "not-found-page")
+    yield site(urls.issuer_json, "issuer-profile", key=prints.site)
+    if config.issuer.logo is not None:
+        suffix = config.issuer.logo.suffix.lower()
+        yield site(urls.issuer_logo(suffix), "issuer-logo", key=prints.site)
+    if catalog.keys:
+        route = config.did_document_path
+        yield site(route, "did-document", key=prints.signing)
+    for number in credentials.status_lists(catalog):
+        revoked = [
+            str(catalog.status_entry(a).status_index)
+            for a in catalog.awards
+            if a.revocation and catalog.status_entry(a).status_list == number
+        ]
+        key = digest(prints.signing, ctx.build_date.isoformat(), *revoked)
+        yield site(urls.status_list(number), "status-list", str(number), key=key)
+    yield site(urls.robots, "robots", key=prints.site)
+    yield site(urls.nojekyll, "nojekyll", key=prints.site)
+    static = config.theme_dir / THEME_STATIC
+    for file in sorted(p for p in static.rglob("*") if p.is_file()):
+        name = file.relative_to(static).as_posix()
+        yield Artifact(
+            urls.static(name),
+            "static",
+            (name,),
+            digest("static", name, file.read_bytes()),
+            "public",
+            SourceLocation(_display(file, config.root)),
+        )
+
+
+def _display(file: Path, root: Path) -> str:
+    """Return a file's name as diagnostics give it: relative to the project when inside it."""
+    try:
+        return file.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def _check_unique(artifacts: list[Artifact]) -> None:
+    seen: set[str] = set()
+    for artifact in artifacts:
+        check_route(artifact.route)
+        if artifact.producer not in PRODUCERS:
+            raise KeyError(f"no producer '{artifact.producer}'")
+        if artifact.route in seen:
+            raise OutputCollisionError(artifact.route)
+        seen.add(artifact.route)

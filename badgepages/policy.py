@@ -1,0 +1,47 @@
+"""Who may be named, what is indexed, what is withheld: the one privacy and visibility policy.
+
+Every producer asks here instead of reading consent, erasure or revocation flags itself, so
+that a change of policy is a change of this module only. Consent (``public: true``) is the
+recipient's permission to be named; erasure withdraws it for good and turns every published
+award into a withdrawal notice; revocation keeps an award's pages but ends its validity.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from badgepages.catalog import Award, Recipient
+
+Visibility = Literal["public", "noindex", "withheld"]
+"""``public``: indexed, in the sitemap. ``noindex``: published, never listed or indexed.
+``withheld``: not published at all."""
+
+
+def may_name(recipient: Recipient) -> bool:
+    """Tell whether pages may show the recipient's name (consent given, not erased)."""
+    return recipient.public and recipient.erased_on is None
+
+
+def is_withdrawn(award: Award) -> bool:
+    """Tell whether an award's URLs answer as a withdrawal notice (its holder was erased)."""
+    return award.erased
+
+
+def award_visibility(award: Award) -> Visibility:
+    """Return how an award's pages are published: indexed only when the holder is named."""
+    return "public" if may_name(award.recipient) and not is_withdrawn(award) else "noindex"
+
+
+def recipient_page_visibility(recipient: Recipient) -> Visibility:
+    """Return whether a recipient gets a public page: only with consent."""
+    return "public" if may_name(recipient) else "withheld"
+
+
+def is_listed_earner(award: Award) -> bool:
+    """Tell whether an award is listed, with its holder's name, on badge and recipient pages."""
+    return may_name(award.recipient) and award.revocation is None
+
+
+def counts_as_held(award: Award) -> bool:
+    """Tell whether an award counts in a badge's public number of holders (not revoked)."""
+    return award.revocation is None

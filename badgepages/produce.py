@@ -1,0 +1,243 @@
+"""The producers: one function per kind of output, from the build context to the file's bytes.
+
+A producer reads only what its artifact's key hashes (see :mod:`badgepages.plan`), so that
+an unchanged key means unchanged bytes. Producers run in forked workers, which inherit the
+context prepared here; :meth:`BuildContext.warm_up` loads what every worker would otherwise
+load again (templates, strings, the issuer profile). A new output format is one producer
+here plus one route in :mod:`badgepages.urls` and one line in the plan.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from badgepages import cards, credentials, images, ob2, qr, render
+from badgepages.catalog import Award, Badge, Catalog, Recipient
+from badgepages.output import encode_json
+from badgepages.signing import SigningKey
+from badgepages.urls import SiteUrls
+
+# sitemaps.org protocol: at most 50,000 URLs per sitemap file; more go to an index.
+SITEMAP_LIMIT = 50_000
+
+
+@dataclass
+class BuildContext:
+    """Everything producers read: the catalog, the addresses, the day and the signing key."""
+
+    catalog: Catalog
+    urls: SiteUrls
+    build_date: date
+    signer: SigningKey | None = field(default=None, repr=False)
+    sitemap_routes: Sequence[str] = ()  # indexable pages, set by the plan
+
+    @property
+    def signed(self) -> bool:
+        """Tell whether credentials are signed (otherwise the site is a preview)."""
+        return self.signer is not None
+
+    @functools.cached_property
+    def issuer(self) -> credentials.Issuer:
+        """Return the issuer as credentials name it."""
+        return credentials.Issuer.of(self.catalog, self.urls, self.signer)
+
+    @functools.cached_property
+    def renderer(self) -> render.Renderer:
+        """Return the page renderer of the theme."""
+        config = self.catalog.config
+        return render.Renderer(
+            config.theme_dir, self.catalog, self.urls, self.build_date, self.signed
+        )
+
+    @functools.cached_property
+    def awards(self) -> dict[str, Award]:
+        """Return the awards by id."""
+        return {award.id: award for award in self.catalog.awards}
+
+    @functools.cached_property
+    def badges(self) -> dict[str, Badge]:
+        """Return the badges by slug."""
+        return {badge.slug: badge for badge in self.catalog.badges}
+
+    @functools.cached_property
+    def recipients(self) -> dict[str, Recipient]:
+        """Return the recipients by slug."""
+        return {recipient.slug: recipient for recipient in self.catalog.recipients}
+
+    def warm_up(self) -> None:
+        """Load what every producer shares, once, before the workers are forked."""
+        _ = self.issuer, self.awards, self.badges, self.recipients
+        self.renderer.load_templates()
+
+
+Producer = Callable[..., bytes]
+
+
+def _award_page(ctx: BuildContext, award_id: str, language: str) -> bytes:
+    award = ctx.awards[award_id]
+    page = render.award_page(ctx.catalog, ctx.urls, award, language, ctx.build_date)
+    return ctx.renderer.render(page)
+
+
+def _credential(ctx: BuildContext, award_id: str) -> bytes:
+    award = ctx.awards[award_id]
+    return encode_json(credentials.credential(award, ctx.catalog, ctx.urls, ctx.issuer))
+
+
+def _qr_code(ctx: BuildContext, award_id: str) -> bytes:
+    return qr.qr_svg(ctx.urls.url(ctx.urls.award_page(award_id, ctx.urls.default_language)))
+
+
+def _assertion(ctx: BuildContext, award_id: str) -> bytes:
+    return encode_json(ob2.build_assertion(ctx.awards[award_id], ctx.urls))
+
+
+def _badge_page(ctx: BuildContext, slug: str, language: str) -> bytes:
+    page = render.badge_page(ctx.catalog, ctx.urls, ctx.badges[slug], language)
+    return ctx.renderer.render(page)
+
+
+def _badge_class(ctx: BuildContext, slug: str) -> bytes:
+    return encode_json(ob2.build_badge_class(ctx.badges[slug], ctx.urls))
+
+
+@functools.lru_cache(maxsize=64)
+def _raster(badge: Badge) -> bytes:
+    return images.render_png(badge)
+
+
+def _badge_png(ctx: BuildContext, slug: str) -> bytes:
+    return _raster(ctx.badges[slug])
+
+
+def _badge_svg(ctx: BuildContext, slug: str) -> bytes:
+    return ctx.badges[slug].image.read_bytes()
+
+
+def _badge_card(ctx: BuildContext, slug: str) -> bytes:
+    badge = ctx.badges[slug]
+    issuer = ctx.catalog.config.issuer.name.default
+    return cards.render_card(_raster(badge), badge.name.default, issuer, None)
+
+
+def _recipient_page(ctx: BuildContext, slug: str, language: str) -> bytes:
+    page = render.recipient_page(ctx.catalog, ctx.urls, ctx.recipients[slug], language)
+    return ctx.renderer.render(page)
+
+
+def _home_page(ctx: BuildContext, language: str) -> bytes:
+    return ctx.renderer.render(render.home_page(ctx.catalog, ctx.urls, language))
+
+
+def _verify_page(ctx: BuildContext, language: str) -> bytes:
+    return ctx.renderer.render(render.verify_page(ctx.catalog, ctx.urls, language))
+
+
+def _not_found_page(ctx: BuildContext) -> bytes:
+    return ctx.renderer.render(render.not_found_page(ctx.catalog))
+
+
+def _issuer_profile(ctx: BuildContext) -> bytes:
+    return encode_json(ob2.build_issuer(ctx.catalog.config, ctx.urls))
+
+
+def _issuer_logo(ctx: BuildContext) -> bytes:
+    logo = ctx.catalog.config.issuer.logo
+    assert logo is not None, "planned only when the issuer has a logo"
+    return logo.read_bytes()
+
+
+def _did_document(ctx: BuildContext) -> bytes:
+    return encode_json(credentials.did_document(ctx.catalog, ctx.issuer))
+
+
+def _status_list(ctx: BuildContext, number: str) -> bytes:
+    document = credentials.status_list(
+        int(number), ctx.catalog, ctx.urls, ctx.issuer, ctx.build_date
+    )
+    return encode_json(document)
+
+
+def _sitemap(ctx: BuildContext) -> bytes:
+    routes = sorted(ctx.sitemap_routes)
+    if len(routes) <= SITEMAP_LIMIT:
+        return _urlset(ctx.urls, routes)
+    parts = range(1, (len(routes) - 1) // SITEMAP_LIMIT + 2)
+    entries = "".join(
+        f"  <sitemap><loc>{escape(ctx.urls.url(ctx.urls.sitemap_part(n)))}</loc></sitemap>\n"
+        for n in parts
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{entries}</sitemapindex>\n"
+    ).encode()
+
+
+def _sitemap_part(ctx: BuildContext, number: str) -> bytes:
+    start = (int(number) - 1) * SITEMAP_LIMIT
+    return _urlset(ctx.urls, sorted(ctx.sitemap_routes)[start : start + SITEMAP_LIMIT])
+
+
+def sitemap_parts(routes: int) -> int:
+    """Return how many sitemap parts a site of ``routes`` indexable pages needs (0: none)."""
+    return 0 if routes <= SITEMAP_LIMIT else (routes - 1) // SITEMAP_LIMIT + 1
+
+
+def _urlset(urls: SiteUrls, routes: Sequence[str]) -> bytes:
+    entries = "".join(f"  <url><loc>{escape(urls.url(route))}</loc></url>\n" for route in routes)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{entries}</urlset>\n"
+    ).encode()
+
+
+def _robots(ctx: BuildContext) -> bytes:
+    sitemap = ctx.urls.url(ctx.urls.sitemap)
+    return f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n".encode()
+
+
+def _nojekyll(ctx: BuildContext) -> bytes:
+    # GitHub Pages runs Jekyll unless told not to; Jekyll would drop dot-folders.
+    return b""
+
+
+def _static(ctx: BuildContext, name: str) -> bytes:
+    return static_file(ctx.catalog.config.theme_dir, name).read_bytes()
+
+
+def static_file(theme_dir: Path, name: str) -> Path:
+    """Return a theme asset's file."""
+    return theme_dir / "static" / name
+
+
+PRODUCERS: dict[str, Producer] = {
+    "award-page": _award_page,
+    "credential": _credential,
+    "assertion": _assertion,
+    "qr-code": _qr_code,
+    "badge-page": _badge_page,
+    "badge-class": _badge_class,
+    "badge-png": _badge_png,
+    "badge-svg": _badge_svg,
+    "badge-card": _badge_card,
+    "recipient-page": _recipient_page,
+    "home-page": _home_page,
+    "verify-page": _verify_page,
+    "not-found-page": _not_found_page,
+    "issuer-profile": _issuer_profile,
+    "issuer-logo": _issuer_logo,
+    "did-document": _did_document,
+    "status-list": _status_list,
+    "sitemap": _sitemap,
+    "sitemap-part": _sitemap_part,
+    "robots": _robots,
+    "nojekyll": _nojekyll,
+    "static": _static,
+}
