@@ -8,7 +8,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -138,6 +138,7 @@ class Catalog:
     keys: tuple[IssuerKey, ...]
     published: Ledger  # as recorded by the last deployment
     ledger: Ledger  # with this build's awards and badges added
+    warnings: tuple[Diagnostic, ...] = ()  # worth knowing, not blocking
 
     def status_index(self, award: Award) -> int:
         """Return the award's permanent index in the revocation status list."""
@@ -172,7 +173,7 @@ def load_catalog(root: Path, today: date, base_url: str | None = None) -> Catalo
     problems.extend(loader.problems)
     if any(p.severity == "error" for p in problems):
         raise SourceError(problems)
-    return catalog
+    return replace(catalog, warnings=tuple(sorted(set(problems))))
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,14 @@ def build_date() -> date:
     return moment.date()
 
 
-def _report(diagnostics: Sequence[Diagnostic], output_format: str, stream: TextIO) -> None:
+def _list(diagnostics: Sequence[Diagnostic], output_format: str, stream: TextIO) -> None:
     for diagnostic in diagnostics:
         line = diagnostic.format_github() if output_format == "github" else diagnostic.format_gcc()
         print(line, file=stream)
+
+
+def _report(diagnostics: Sequence[Diagnostic], output_format: str, stream: TextIO) -> None:
+    _list(diagnostics, output_format, stream)
     print(summarize(diagnostics), file=stream)
 
 
@@ -54,9 +58,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
         return 1
+    _list(catalog.warnings, args.format, sys.stdout)
     print(
         f"{len(catalog.badges)} badges, {len(catalog.recipients)} recipients, "
-        f"{len(catalog.awards)} awards: no problems found"
+        f"{len(catalog.awards)} awards: {summarize(catalog.warnings)}"
     )
     summary_file = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
