@@ -91,6 +91,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("nothing was built", file=sys.stderr)
         return 1
     print(report.summary())
+    outputs: Path | None = getattr(args, "outputs", None)
+    if outputs is not None:
+        with outputs.open("a", encoding="utf-8") as stream:
+            stream.write(f"award-url={report.award_to_verify or ''}\n")
     return 0
 
 
@@ -428,6 +432,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build_cmd.add_argument(
         "--update-ledger", action="store_true", help="record what is published in published.lock"
+    )
+    build_cmd.add_argument(
+        "--outputs",
+        type=Path,
+        help="append award-url=URL to this file (e.g. $GITHUB_OUTPUT): a valid award of a holder "
+        "who consented, to verify once the site is live (empty when there is none)",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

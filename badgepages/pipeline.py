@@ -16,6 +16,7 @@ from badgepages.catalog import Award, Catalog, load_catalog
 from badgepages.keys import SECRET_VARIABLE, signing_key
 from badgepages.ledger import write_ledger
 from badgepages.output import SiteTree, encode_json, write_site
+from badgepages.postdeploy import award_page_to_verify
 from badgepages.render import Renderer, card_path, not_found_page, site_pages
 from badgepages.signing import SigningKey
 from badgepages.urls import SiteUrls
@@ -32,6 +33,7 @@ class BuildReport:
     pages: int
     files: int
     signed: bool
+    award_to_verify: str | None = None  # an award page URL, for the post-deploy check
 
     def summary(self) -> str:
         """Return the one-line summary printed after a build."""
@@ -94,6 +96,7 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
         pages=pages,
         files=len(tree),
         signed=signer is not None,
+        award_to_verify=award_page_to_verify(catalog, site_urls(catalog), options.build_date),
     )
 
 
