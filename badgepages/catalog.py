@@ -9,7 +9,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -146,6 +146,7 @@ class Catalog:
     keys: tuple[IssuerKey, ...]
     published: Ledger  # as recorded by the last deployment
     ledger: Ledger  # with this build's awards and badges added
+    warnings: tuple[Diagnostic, ...] = ()  # worth knowing, not blocking
 
     def status_entry(self, award: Award) -> LedgerEntry:
         """Return the award's permanent place (list and index) in the revocation lists."""
@@ -199,7 +200,7 @@ def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: 
     problems.extend(loader.problems)
     if any(p.severity == "error" for p in problems):
         raise SourceError(problems)
-    return catalog
+    return replace(catalog, warnings=tuple(sorted(set(problems))))
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,14 @@ def build_date() -> date:
     return moment.date()
 
 
-def _report(diagnostics: Sequence[Diagnostic], output_format: str, stream: TextIO) -> None:
+def _list(diagnostics: Sequence[Diagnostic], output_format: str, stream: TextIO) -> None:
     for diagnostic in diagnostics:
         line = diagnostic.format_github() if output_format == "github" else diagnostic.format_gcc()
         print(line, file=stream)
+
+
+def _report(diagnostics: Sequence[Diagnostic], output_format: str, stream: TextIO) -> None:
+    _list(diagnostics, output_format, stream)
     print(summarize(diagnostics), file=stream)
 
 
@@ -54,9 +58,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
         return 1
+    _list(catalog.warnings, args.format, sys.stdout)
     print(
         f"{len(catalog.badges)} badges, {len(catalog.recipients)} recipients, "
-        f"{len(catalog.awards)} awards: no problems found"
+        f"{len(catalog.awards)} awards: {summarize(catalog.warnings)}"
     )
     summary_file = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
@@ -86,6 +91,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         print("nothing was built", file=sys.stderr)
         return 1
     print(report.summary())
+    outputs: Path | None = getattr(args, "outputs", None)
+    if outputs is not None:
+        with outputs.open("a", encoding="utf-8") as stream:
+            stream.write(f"award-url={report.award_to_verify or ''}\n")
     return 0
 
 
@@ -423,6 +432,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     build_cmd.add_argument(
         "--update-ledger", action="store_true", help="record what is published in published.lock"
+    )
+    build_cmd.add_argument(
+        "--outputs",
+        type=Path,
+        help="append award-url=URL to this file (e.g. $GITHUB_OUTPUT): a valid award of a holder "
+        "who consented, to verify once the site is live (empty when there is none)",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

@@ -123,17 +123,7 @@ def _build_config(
             problems.append(Diagnostic(location, "the logo must be an SVG or PNG file"))
         elif not logo.is_file():
             problems.append(Diagnostic(location, f"logo file '{issuer.logo}' not found"))
-    try:
-        did_from_base_url(source.base_url)
-    except DidWebError as error:
-        problems.append(
-            Diagnostic(
-                document.locate(("base_url",)),
-                f"base_url cannot be the issuer's did:web address: {error.reason}",
-                "publish at an https:// address with a domain name, e.g. "
-                "https://OWNER.github.io/REPO/",
-            )
-        )
+    problems.extend(_check_base_url(source.base_url, document.locate(("base_url",))))
     description = issuer.description
     config = SiteConfig(
         root=root,
@@ -151,7 +141,37 @@ def _build_config(
         output_dir=root / source.output,
         public_base_url=_with_slash(source.base_url),
     )
-    return (None if problems else config), problems
+    errors = [p for p in problems if p.severity == "error"]
+    return (None if errors else config), problems
+
+
+def _check_base_url(base_url: str, location: SourceLocation) -> list[Diagnostic]:
+    """Refuse an address that cannot be a did:web; warn when it needs a hidden path."""
+    try:
+        document_path = did_document_url_path(base_url)
+    except DidWebError as error:
+        return [
+            Diagnostic(
+                location,
+                f"base_url cannot be the issuer's did:web address: {error.reason}",
+                "publish at an https:// address with a domain name, e.g. "
+                "https://OWNER.github.io/REPO/",
+            )
+        ]
+    if not document_path.startswith("."):
+        return []
+    # did:web §3.2.2: a DID without a path resolves to /.well-known/did.json. Publishing
+    # tools leave dot-paths out unless told otherwise (actions/upload-pages-artifact v4+).
+    return [
+        Diagnostic(
+            location,
+            f"base_url is a domain root, so the issuer's DID document is published at "
+            f"{document_path}, a hidden path",
+            "keep hidden files when deploying: .github/workflows/deploy.yml uploads the site "
+            "with include-hidden-files: true; without it no credential can be verified",
+            "warning",
+        )
+    ]
 
 
 def _with_slash(url: str) -> str:

@@ -103,7 +103,7 @@ def summarize(diagnostics: Iterable[Diagnostic]) -> str:
     files = len({d.location.path for d in items})
     if not items:
         return "no problems found"
-    parts = [_plural(errors, "error")]
+    parts = [_plural(errors, "error")] if errors else []
     if warnings:
         parts.append(_plural(warnings, "warning"))
     return f"{' and '.join(parts)} in {_plural(files, 'file')}"

@@ -16,6 +16,7 @@ from badgepages.execute import Execution, execute
 from badgepages.keys import SECRET_VARIABLE, signing_key
 from badgepages.ledger import write_ledger
 from badgepages.plan import Plan, plan_site
+from badgepages.postdeploy import award_page_to_verify
 from badgepages.produce import BuildContext
 from badgepages.urls import SiteUrls
 from badgepages.workers import default_jobs
@@ -32,6 +33,7 @@ class BuildReport:
     pages: int
     signed: bool
     execution: Execution
+    award_to_verify: str | None = None  # an award page URL, for the post-deploy check
 
     @property
     def files(self) -> int:
@@ -89,6 +91,7 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
         pages=sum(1 for a in plan.published() if a.is_page),
         signed=context.signed,
         execution=execution,
+        award_to_verify=award_page_to_verify(catalog, context.urls, options.build_date),
     )
 
 

@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from badgepages.cli import main
 from tests.site import REPO, BuiltSite, build_example
+
+# No test fails on wall-clock time: hypothesis's per-example deadline is off everywhere
+# (a loaded CI machine is slow, not wrong).
+settings.register_profile("badgepages", deadline=None)
+settings.load_profile("badgepages")
 
 BUILD_EPOCH = "1764806400"  # 2025-12-04, a fixed build day for reproducible tests
 

@@ -212,3 +212,30 @@ def test_text_in_unknown_language(project: Project, capsys: pytest.CaptureFixtur
         "badges/civic.yaml:1:7: language 'de' is not one of the site languages (fr, en) "
         "(add it to languages in site_config.yaml, or remove this translation)"
     )
+
+
+DOMAIN_ROOT_WARNING = (
+    "base_url is a domain root, so the issuer's DID document is published at "
+    ".well-known/did.json, a hidden path (keep hidden files when deploying: "
+    ".github/workflows/deploy.yml uploads the site with include-hidden-files: true; without "
+    "it no credential can be verified)"
+)
+
+
+def test_a_domain_root_warns_that_the_did_document_is_a_hidden_path(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = (project.root / "site_config.yaml").read_text(encoding="utf-8")
+    project.write(
+        "site_config.yaml",
+        config.replace("https://example.github.io/badges/", "https://badges.school.example/"),
+    )
+    assert check(project, capsys) == [
+        f"site_config.yaml:5:11: warning: {DOMAIN_ROOT_WARNING}",
+        "1 badges, 1 recipients, 1 awards: 1 warning in 1 file",
+    ]
+    status, output = project.run(capsys, "check", "--format", "github")
+    assert (status, output.splitlines()[0]) == (
+        0,
+        f"::warning file=site_config.yaml,line=5,col=11::{DOMAIN_ROOT_WARNING}",
+    )

@@ -69,6 +69,8 @@ def _badgepages_calls(workflow: Path) -> list[list[str]]:
     for job in yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"].values():
         for step in job.get("steps", []):
             for line in str(step.get("run", "")).splitlines():
+                if line.lstrip().startswith("#"):
+                    continue  # a shell comment
                 for command in re.split(r"&&|\|\||;", line):
                     words = shlex.split(command)
                     names = [i for i, w in enumerate(words) if w.endswith("badgepages")]
@@ -85,6 +87,56 @@ def test_workflows_run_commands_that_exist(workflow: Path) -> None:
     for words in calls:
         concrete = [w for w in words if "${{" not in w]
         make_parser().parse_args(concrete)
+
+
+def _jobs(name: str) -> dict[str, Any]:
+    jobs = yaml.safe_load((GITHUB / "workflows" / name).read_text(encoding="utf-8"))["jobs"]
+    assert isinstance(jobs, dict)
+    return jobs
+
+
+def _runs(job: dict[str, Any]) -> list[str]:
+    return [str(step["run"]) for step in job["steps"] if "run" in step]
+
+
+def test_deploy_writes_only_the_ledger_branch_and_only_around_the_deployment() -> None:
+    """main can be protected: the record goes to its own branch, before and after deploying."""
+    jobs = _jobs("deploy.yml")
+    writers = sorted(n for n, j in jobs.items() if j.get("permissions", {}).get("contents"))
+    assert writers == ["record", "reserve"]
+    assert all(jobs[n]["permissions"] == {"contents": "write"} for n in writers)
+    assert "secrets." not in yaml.safe_dump(jobs["reserve"]) + yaml.safe_dump(jobs["record"])
+    assert not any("git push" in run for job in jobs.values() for run in _runs(job))
+    assert (jobs["reserve"]["needs"], jobs["deploy"]["needs"]) == ("build", "reserve")
+    assert jobs["record"]["needs"] == ["reserve", "deploy"]
+    assert jobs["record"]["if"] == "always() && needs.reserve.result == 'success'"
+    assert _runs(jobs["reserve"]) == [
+        '.github/ledger.sh reserve "$RUNNER_TEMP/ledger/published.lock"'
+    ]
+    assert _runs(jobs["record"]) == [
+        '.github/ledger.sh record "$RUNNER_TEMP/ledger/published.lock" "$DEPLOY_RESULT"'
+    ]
+    assert jobs["record"]["steps"][-1]["env"] == {"DEPLOY_RESULT": "${{ needs.deploy.result }}"}
+
+
+@pytest.mark.parametrize(("workflow", "job"), [("deploy.yml", "build"), ("check.yml", "check")])
+def test_sources_are_checked_against_the_ledger_branch(workflow: str, job: str) -> None:
+    runs = _runs(_jobs(workflow)[job])
+    fetch = runs.index(".github/ledger.sh fetch")
+    first_use = min(i for i, run in enumerate(runs) if ".venv/bin/badgepages" in run)
+    assert fetch < first_use
+
+
+def test_deploy_verifies_on_the_live_site_the_award_the_build_names() -> None:
+    jobs = _jobs("deploy.yml")
+    build = next(s for s in jobs["build"]["steps"] if s.get("id") == "build")
+    assert '--outputs "$GITHUB_OUTPUT"' in build["run"]
+    assert jobs["build"]["outputs"] == {"award-url": "${{ steps.build.outputs.award-url }}"}
+    assert jobs["verify"]["needs"] == ["build", "deploy"]
+    (step,) = [s for s in jobs["verify"]["steps"] if "verify" in str(s.get("run", ""))]
+    assert step["env"] == {"AWARD_URL": "${{ needs.build.outputs.award-url }}"}
+    calls = _badgepages_calls(GITHUB / "workflows" / "deploy.yml")
+    assert ["verify", "$AWARD_URL"] in calls
 
 
 def _form(path: Path) -> dict[str, Any]:
