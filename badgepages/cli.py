@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.server
 import json
@@ -18,7 +19,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import csvimport, editing, erasure, schemas, verify
+from badgepages import csvimport, editing, erasure, failures, schemas, verify
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
@@ -389,6 +390,9 @@ def make_parser() -> argparse.ArgumentParser:
         prog="badgepages", description="Open Badges kept as YAML in git → a static issuer site."
     )
     parser.add_argument("-C", "--root", type=Path, default=Path("."), help="project folder")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected failure"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: object, help_text: str) -> argparse.ArgumentParser:
@@ -454,8 +458,45 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (README: "Exit statuses")."""
     args = make_parser().parse_args(argv)
     handler = args.handler
-    status: int = handler(args)
+    try:
+        status: int = handler(args)
+    except KeyboardInterrupt:
+        return failures.ExitStatus.INTERRUPTED
+    except Exception as error:  # the last resort: expected failures are reported at their source
+        return _report_failure(error, args)
     return status
+
+
+def _report_failure(error: Exception, args: argparse.Namespace) -> int:
+    """Print an unexpected failure in one line (its traceback only with --debug)."""
+    if isinstance(error, OSError):
+        named = {v: _option_of(k) for k, v in vars(args).items() if isinstance(v, Path)}
+        text, status = failures.describe_os_error(
+            error,
+            builds_site=args.command in ("build", "serve"),
+            named_paths=named,
+            output=getattr(args, "out", None),
+        )
+    else:
+        text, status = failures.describe_internal_error(error), failures.ExitStatus.INTERNAL_ERROR
+    if args.debug:
+        text = failures.format_traceback(error) + "\n" + text
+    print(failures.redact(text, _secrets(args)), file=sys.stderr, flush=True)
+    return status
+
+
+def _option_of(dest: str) -> str:
+    return "-C" if dest == "root" else "--" + dest.replace("_", "-")
+
+
+def _secrets(args: argparse.Namespace) -> list[str]:
+    """Return the signing keys this run could see, so that no report ever shows them."""
+    secrets = [os.environ.get(SECRET_VARIABLE, "")]
+    key_file: Path | None = getattr(args, "signing_key_file", None)
+    if key_file is not None:
+        with contextlib.suppress(OSError):
+            secrets += key_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    return secrets
