@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
-import http.server
 import json
 import os
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -18,7 +18,7 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import csvimport, editing, erasure, schemas, verify
+from badgepages import csvimport, editing, erasure, failures, preview, schemas, verify
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
@@ -124,45 +124,46 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Build, serve on 127.0.0.1, and rebuild whenever a source changes."""
-    base_url = f"http://{args.host}:{args.port}/"
+    """Build, serve on 127.0.0.1 as GitHub Pages would, and rebuild whenever a source changes."""
     out = args.out or (args.root / "_site")
-    args.out, args.base_url = out, base_url
-    cmd_build(args)
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    server = http.server.ThreadingHTTPServer((args.host, args.port), handler)
-    watcher = threading.Thread(target=_watch, args=(args,), daemon=True)
-    watcher.start()
-    print(f"serving the site at {base_url} (Ctrl-C to stop)", flush=True)
+    on_error = functools.partial(_report_failure, args=args)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("stopped")
-    finally:
-        server.server_close()
+        server = preview.PreviewServer(out, args.host, args.port, on_error)
+    except OSError as error:
+        in_use = error.errno == errno.EADDRINUSE
+        hint = "choose another port with --port" if in_use else "check --host and --port"
+        # create_server appends the address to strerror; the message already names it.
+        code = error.errno or 0
+        reason = os.strerror(code) if code > 0 else error.strerror
+        print(f"error: cannot serve on {args.host} port {args.port}: {reason} ({hint})",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    with server:
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        args.out, args.base_url = out, f"http://{host}:{server.address[1]}/"
+        sources = [args.root / p for p in (CONFIG_FILE, KEYS_FILE, BADGES_DIR, RECIPIENTS_DIR)]
+        sources.append(args.root / "theme")
+        stamp = preview.sources_stamp(sources)
+        if cmd_build(args):
+            print("the preview will show the site once these problems are fixed")
+        watcher = threading.Thread(
+            target=preview.watch_sources,
+            args=(sources, stamp, lambda: _rebuild(args), on_error, threading.Event()),
+            daemon=True,
+        )
+        watcher.start()
+        print(f"serving the site at {args.base_url} (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("stopped")
     return 0
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        """Keep the terminal for build messages."""
-
-
-def _watch(args: argparse.Namespace) -> None:
-    stamp = _sources_stamp(args.root)
-    while True:
-        time.sleep(1)
-        current = _sources_stamp(args.root)
-        if current != stamp:
-            stamp = current
-            print("change detected, rebuilding…", flush=True)
-            cmd_build(args)
-
-
-def _sources_stamp(root: Path) -> tuple[tuple[str, float], ...]:
-    watched = [root / CONFIG_FILE, root / BADGES_DIR, root / RECIPIENTS_DIR, root / "theme"]
-    files = [p for w in watched for p in ([w] if w.is_file() else w.rglob("*")) if p.is_file()]
-    return tuple(sorted((str(p), p.stat().st_mtime) for p in files))
+def _rebuild(args: argparse.Namespace) -> None:
+    print("change detected, rebuilding…", flush=True)
+    if cmd_build(args):
+        print("the preview still shows the previous build", flush=True)
 
 
 def cmd_award(args: argparse.Namespace) -> int:
@@ -385,6 +386,12 @@ def _web_address(value: str) -> str:
         raise argparse.ArgumentTypeError(error.errors()[0]["msg"]) from None
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a port: give a number up to 65535")
+    return int(value)
+
+
 def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -398,6 +405,9 @@ def make_parser() -> argparse.ArgumentParser:
         prog="badgepages", description="Open Badges kept as YAML in git → a static issuer site."
     )
     parser.add_argument("-C", "--root", type=Path, default=Path("."), help="project folder")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected failure"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: object, help_text: str) -> argparse.ArgumentParser:
@@ -440,7 +450,7 @@ def make_parser() -> argparse.ArgumentParser:
         "who consented, to verify once the site is live (empty when there is none)",
     )
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000, help="0 picks a free port")
     award = command("award", cmd_award, "give a badge to recipients (new permanent ids)")
     award.add_argument("badge", help="badge slug (file stem in badges/)")
     award.add_argument("recipients", nargs="*", help="recipient slugs (file stems in recipients/)")
@@ -469,8 +479,45 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status (README: "Exit statuses")."""
     args = make_parser().parse_args(argv)
     handler = args.handler
-    status: int = handler(args)
+    try:
+        status: int = handler(args)
+    except KeyboardInterrupt:
+        return failures.ExitStatus.INTERRUPTED
+    except Exception as error:  # the last resort: expected failures are reported at their source
+        return _report_failure(error, args)
     return status
+
+
+def _report_failure(error: Exception, args: argparse.Namespace) -> int:
+    """Print an unexpected failure in one line (its traceback only with --debug)."""
+    if isinstance(error, OSError):
+        named = {v: _option_of(k) for k, v in vars(args).items() if isinstance(v, Path)}
+        text, status = failures.describe_os_error(
+            error,
+            builds_site=args.command in ("build", "serve"),
+            named_paths=named,
+            output=getattr(args, "out", None),
+        )
+    else:
+        text, status = failures.describe_internal_error(error), failures.ExitStatus.INTERNAL_ERROR
+    if args.debug:
+        text = failures.format_traceback(error) + "\n" + text
+    print(failures.redact(text, _secrets(args)), file=sys.stderr, flush=True)
+    return status
+
+
+def _option_of(dest: str) -> str:
+    return "-C" if dest == "root" else "--" + dest.replace("_", "-")
+
+
+def _secrets(args: argparse.Namespace) -> list[str]:
+    """Return the signing keys this run could see, so that no report ever shows them."""
+    secrets = [os.environ.get(SECRET_VARIABLE, "")]
+    key_file: Path | None = getattr(args, "signing_key_file", None)
+    if key_file is not None:
+        with contextlib.suppress(OSError):
+            secrets += key_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    return secrets

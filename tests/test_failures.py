@@ -1,0 +1,348 @@
+"""Unforeseen failures: one line each, an internal-error report without secrets, exit statuses."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from badgepages import failures, keys, output, plan
+from badgepages.cli import main
+from tests.conftest import BUILD_EPOCH, Project
+from tests.site import REPO
+
+SECRET = "z3u2MdFkjV7Qx1HbYvPw9sLmN4rT8eKaGc5DfJhUo6iZyXnB"
+FULL_DISK = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def fingerprint_line() -> int:
+    """Return the line of badgepages/plan.py that fingerprints the code, in the main process."""
+    lines = (REPO / "badgepages" / "plan.py").read_text(encoding="utf-8").splitlines()
+    return lines.index("        code_version(),") + 1
+
+
+def internal_error_first_line() -> str:
+    return (
+        f"badgepages/plan.py:{fingerprint_line()}: internal error: RuntimeError in "
+        "_fingerprints (a defect of badgepages, not of your files)"
+    )
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def broken_fingerprint(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("cannot hash https://example.github.io/badges/ for alice@example.org")
+
+
+# ---- through badgepages.cli.main ----------------------------------------------------------
+
+
+def test_a_defect_deep_in_the_build_is_an_internal_error(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plan, "code_version", broken_fingerprint)
+    status, _, err = run(capsys, "-C", str(project.root), "build")
+    lines = err.splitlines()
+    assert status == failures.ExitStatus.INTERNAL_ERROR == 70
+    assert lines[0] == internal_error_first_line()
+    assert len(lines) == 2
+    assert lines[1].startswith("Please report it to the maintainers of badgepages with ")
+    assert "(badgepages --debug COMMAND …)" in lines[1]
+    assert "Traceback" not in err
+    assert "alice@example.org" not in err
+
+
+def test_debug_shows_the_traceback(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plan, "code_version", broken_fingerprint)
+    status, _, err = run(capsys, "--debug", "-C", str(project.root), "build")
+    assert status == 70
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert "RuntimeError: cannot hash https://example.github.io/badges/ for alice" in err
+    assert err.splitlines()[-2] == internal_error_first_line()
+
+
+def test_debug_changes_nothing_when_all_is_well(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "--debug", "-C", str(project.root), "check")
+    assert (status, out, err) == (0, "1 badges, 1 recipients, 1 awards: no problems found\n", "")
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]])
+@pytest.mark.parametrize("source", ["environment", "key file"])
+def test_the_signing_key_never_appears_in_a_failure_report(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    debug: list[str],
+    source: str,
+) -> None:
+    def leaky(secret: str) -> None:
+        raise RuntimeError(f"cannot read the key {secret!r} ({secret.encode()!r})")
+
+    monkeypatch.setattr(keys, "parse_secret_key", leaky)
+    options: list[str] = []
+    if source == "environment":
+        monkeypatch.setenv(keys.SECRET_VARIABLE, SECRET + "\n")
+    else:
+        (tmp_path / "signing.key").write_text(SECRET + "\n", encoding="utf-8")
+        options = ["--signing-key-file", str(tmp_path / "signing.key")]
+    status, out, err = run(capsys, *debug, "-C", str(project.root), "build", *options)
+    assert status == 70
+    assert SECRET not in out + err
+    assert ("cannot read the key '<redacted>' (b'<redacted>')" in err) == bool(debug)
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_previous_site(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "output" / "site"
+    assert run(capsys, "-C", str(project.root), "build", "--out", str(out))[0] == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (project.root / "badges" / "civic.yaml").write_text(
+        (project.root / "badges" / "civic.yaml").read_text().replace("Civique", "Civisme")
+    )
+
+    def full(descriptor: int, data: bytes) -> None:
+        raise FULL_DISK
+
+    monkeypatch.setattr(output, "_write_all", full)
+    status, _, err = run(capsys, "-C", str(project.root), "build", "--out", str(out))
+    assert (status, err) == (
+        1,
+        f"error: no space left on device while writing {out}: free space and build again; "
+        "the previous site is unchanged\n",
+    )
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_read_only_output_folder_is_one_line(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    def read_only(descriptor: int, data: bytes) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(output, "_write_all", read_only)
+    status, _, err = run(capsys, "-C", str(project.root), "build", "--out", str(tmp_path / "s"))
+    assert (status, err) == (
+        1,
+        f"error: read-only file system: cannot write {tmp_path / 's'}: "
+        "choose another folder with --out\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("summary", "problem"),
+    [
+        ("missing/summary.md", "no such file or folder"),
+        (".", "a folder, not a file"),
+        ("site_config.yaml/summary.md", "a part of it is not a folder"),
+    ],
+)
+def test_a_path_named_on_the_command_line_that_is_not_a_file_is_a_usage_error(
+    project: Project, capsys: pytest.CaptureFixture[str], summary: str, problem: str
+) -> None:
+    path = project.root / summary
+    status, _, err = run(capsys, "-C", str(project.root), "check", "--summary", str(path))
+    assert (status, err) == (2, f"error: {path}: {problem} (given with --summary)\n")
+
+
+def test_an_interrupt_exits_quietly_with_130(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plan, "code_version", interrupted)
+    assert run(capsys, "-C", str(project.root), "build") == (130, "", "")
+
+
+# ---- through a new process ----------------------------------------------------------------
+
+INJECT = """\
+import errno, os, sys
+import badgepages.keys, badgepages.output, badgepages.plan
+from badgepages.cli import main
+
+def fail(*args, **kwargs):
+    raise {failure}
+
+{target} = fail
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def run_injected(
+    project: Project,
+    target: str,
+    failure: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    debug: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run the command line in a new process with one function replaced by a failure."""
+    code = INJECT.format(target=target, failure=failure)
+    options = ["--debug"] if debug else []
+    return subprocess.run(
+        [sys.executable, "-c", code, *options, "-C", str(project.root), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={**os.environ, "SOURCE_DATE_EPOCH": BUILD_EPOCH, **(env or {})},
+        check=False,
+    )
+
+
+def test_process_internal_error(project: Project) -> None:
+    failure = "RuntimeError('alice')"
+    result = run_injected(project, "badgepages.plan.code_version", failure, "build")
+    assert result.returncode == 70
+    assert result.stderr.splitlines()[0] == internal_error_first_line()
+    assert "Traceback" not in result.stderr
+    assert "alice" not in result.stderr
+
+
+def test_process_debug_report_hides_the_signing_key(project: Project) -> None:
+    failure = "RuntimeError(os.environ['BADGEPAGES_SIGNING_KEY'])"
+    result = run_injected(
+        project, "badgepages.keys.parse_secret_key", failure, "build",
+        env={keys.SECRET_VARIABLE: SECRET}, debug=True,
+    )  # fmt: skip
+    assert result.returncode == 70
+    assert "RuntimeError: <redacted>\n" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_process_full_disk(project: Project, tmp_path: Path) -> None:
+    failure = "OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))"
+    out = tmp_path / "site"
+    result = run_injected(
+        project, "badgepages.output._write_all", failure, "build", "--out", str(out)
+    )
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"error: no space left on device while writing {out}: free space and build again; "
+        "the previous site is unchanged\n",
+    )
+    assert not out.exists()
+
+
+def test_process_interrupt(project: Project) -> None:
+    result = run_injected(project, "badgepages.plan.code_version", "KeyboardInterrupt", "build")
+    assert (result.returncode, result.stderr) == (130, "")
+
+
+# ---- the wording of operating-system failures ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "builds_site", "line", "status"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device", "_site/awards/a/badge.png"),
+            True,
+            "error: no space left on device while writing _site/awards/a/badge.png: "
+            "free space and build again; the previous site is unchanged",
+            1,
+        ),
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            False,
+            "error: no space left on device while writing out: free space and run it again",
+            1,
+        ),
+        (
+            OSError(errno.EDQUOT, "Disk quota exceeded"),
+            True,
+            "error: disk quota exceeded while writing out: free space and build again; "
+            "the previous site is unchanged",
+            1,
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied", "recipients/alice.yaml"),
+            False,
+            "error: permission denied: recipients/alice.yaml: check who owns it and its "
+            "permissions",
+            1,
+        ),
+        (
+            PermissionError(errno.EPERM, "Operation not permitted"),
+            True,
+            "error: permission denied: a file: check who owns it and its permissions",
+            1,
+        ),
+        (
+            OSError(errno.EROFS, "Read-only file system", "recipients/alice.yaml"),
+            False,
+            "error: read-only file system: cannot write recipients/alice.yaml: make it writable",
+            1,
+        ),
+        (
+            FileNotFoundError(errno.ENOENT, "No such file or directory", "key.txt"),
+            True,
+            "error: key.txt: no such file or folder (given with --signing-key-file)",
+            2,
+        ),
+        (
+            FileNotFoundError(errno.ENOENT, "No such file or directory", "theme/base.html"),
+            True,
+            "error: theme/base.html: No such file or directory",
+            1,
+        ),
+        (
+            OSError(errno.EIO, "Input/output error", "alice\nmartin\x1b[2J.yaml"),
+            False,
+            "error: alice\\nmartin\\x1b[2J.yaml: Input/output error",
+            1,
+        ),
+        (OSError("no errno, with data: alice@example.org"), False, "error: OSError", 1),
+    ],
+)
+def test_os_failures_are_worded_in_one_line(
+    error: OSError, builds_site: bool, line: str, status: int
+) -> None:
+    named = {Path("key.txt"): "--signing-key-file"}
+    assert failures.describe_os_error(
+        error, builds_site=builds_site, named_paths=named, output=Path("out")
+    ) == (line, status)
+
+
+def test_internal_error_outside_our_code_names_no_line() -> None:
+    text = failures.describe_internal_error(ValueError("x"))
+    assert text.splitlines()[0] == (
+        "badgepages: internal error: ValueError in an unknown place "
+        "(a defect of badgepages, not of your files)"
+    )
+
+
+def test_redact_replaces_every_secret_and_ignores_empty_ones() -> None:
+    text = f"key={SECRET} again {SECRET[:10]} short"
+    assert failures.redact(text, ["", "  ", f" {SECRET}\n", "short"]) == (
+        f"key=<redacted> again {SECRET[:10]} <redacted>"
+    )
+
+
+def test_every_exit_status_is_documented() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Exit statuses", 1)[1].split("\n#", 1)[0]
+    documented = [int(n) for n in re.findall(r"^\| `(\d+)` \|", section, re.MULTILINE)]
+    assert documented == [int(status) for status in failures.ExitStatus]
