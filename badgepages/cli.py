@@ -22,7 +22,13 @@ from badgepages import csvimport, editing, erasure, schemas, verify
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
-from badgepages.keys import KEYS_FILE, SECRET_VARIABLE, SigningSetupError, add_new_key
+from badgepages.keys import (
+    KEYS_FILE,
+    SECRET_VARIABLE,
+    SigningSetupError,
+    add_new_key,
+    read_secret_file,
+)
 from badgepages.models import Url, did_you_mean
 from badgepages.pipeline import BuildOptions, SigningRequiredError, build
 from badgepages.signing import UnsafeCredentialError
@@ -67,15 +73,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the site; write nothing if any source has an error."""
-    options = BuildOptions(
-        build_date=build_date(),
-        out_dir=args.out,
-        base_url=args.base_url,
-        signing_secret=_signing_secret(args),
-        require_signing=getattr(args, "require_signing", False),
-        update_ledger=getattr(args, "update_ledger", False),
-    )
     try:
+        options = BuildOptions(
+            build_date=build_date(),
+            out_dir=args.out,
+            base_url=args.base_url,
+            signing_secret=_signing_secret(args),
+            require_signing=getattr(args, "require_signing", False),
+            update_ledger=getattr(args, "update_ledger", False),
+        )
         report = build(args.root, options)
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
@@ -93,7 +99,7 @@ def _signing_secret(args: argparse.Namespace) -> str | None:
     """Return the private key from --signing-key-file or the environment, never echoed."""
     key_file: Path | None = getattr(args, "signing_key_file", None)
     if key_file is not None:
-        return key_file.read_text(encoding="utf-8").strip()
+        return read_secret_file(key_file)
     return os.environ.get(SECRET_VARIABLE) or None
 
 
