@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from typing import Final
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 OB2_KEYWORD = "openbadges"
@@ -18,6 +19,8 @@ OB2_SVG_NAMESPACE = "http://openbadges.org"
 OB3_SVG_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 
 _SVG_OPEN_TAG = re.compile(rb"<svg\b[^>]*>", re.DOTALL)
+# PNG §5.3: a chunk's length "is restricted to 2^31-1 bytes".
+_MAX_CHUNK_LENGTH: Final = 2**31 - 1
 
 
 class BakingError(ValueError):
@@ -36,16 +39,25 @@ def _itxt(keyword: str, text: str) -> bytes:
 
 
 def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
+    """Split a PNG into (type, data) chunks; refuse one cut short (PNG §5.3 chunk layout)."""
     if not png.startswith(PNG_SIGNATURE):
         raise BakingError("not a PNG file")
     chunks = []
     offset = len(PNG_SIGNATURE)
     while offset < len(png):
+        if offset + 12 > len(png):
+            raise BakingError(f"the PNG is cut short inside a chunk header (byte {offset})")
         (length,) = struct.unpack(">I", png[offset : offset + 4])
         kind = png[offset + 4 : offset + 8]
+        if length > _MAX_CHUNK_LENGTH or offset + 12 + length > len(png):
+            raise BakingError(f"the PNG is cut short inside its {_chunk_name(kind)} chunk")
         chunks.append((kind, png[offset + 8 : offset + 8 + length]))
         offset += 12 + length
     return chunks
+
+
+def _chunk_name(kind: bytes) -> str:
+    return kind.decode("ascii") if kind.isascii() and kind.isalpha() else repr(kind)
 
 
 def bake_png(png: bytes, keyword: str, text: str) -> bytes:
@@ -68,17 +80,37 @@ def bake_png(png: bytes, keyword: str, text: str) -> bytes:
 
 
 def unbake_png(png: bytes, keyword: str) -> str | None:
-    """Return the text baked under ``keyword`` in a PNG, or None if there is none."""
+    """Return the text baked under ``keyword`` in a PNG, or None if there is none.
+
+    Raises BakingError when the PNG or its baked chunk is damaged, or holds two of them.
+    """
     prefix = keyword.encode("latin-1") + b"\x00"
-    for kind, data in _chunks(png):
-        if kind == b"iTXt" and data.startswith(prefix):
-            rest = data[len(prefix) :]
-            if rest[0] != 0:
-                raise BakingError("baked text is compressed, which the baking spec forbids")
-            language_end = rest.index(b"\x00", 2)
-            translated_end = rest.index(b"\x00", language_end + 1)
-            return rest[translated_end + 1 :].decode("utf-8")
-    return None
+    chunks = _chunks(png)
+    if not chunks or chunks[-1][0] != b"IEND":
+        raise BakingError("the PNG is cut short: IEND is not its last chunk (PNG §5.6)")
+    found = [data for kind, data in chunks if kind == b"iTXt" and data.startswith(prefix)]
+    if not found:
+        return None
+    if len(found) > 1:
+        # Baking 1.0: the iTXt chunk "MUST NOT appear more than once"; which one a
+        # verifier reads would decide what it verifies.
+        raise BakingError(f"the PNG holds {len(found)} '{keyword}' chunks, where one is allowed")
+    rest = found[0][len(prefix) :]
+    # PNG §11.3.4.5 iTXt: compression flag, method, language tag NUL, translated keyword NUL.
+    if rest[:1] != b"\x00":
+        raise BakingError("the baked text is compressed, which the baking spec forbids")
+    language_end = rest.find(b"\x00", 2)
+    translated_end = rest.find(b"\x00", language_end + 1) if language_end >= 0 else -1
+    if translated_end < 0:
+        raise BakingError(f"the '{keyword}' chunk is not a complete iTXt chunk")
+    return _utf8(rest[translated_end + 1 :])
+
+
+def _utf8(text: bytes) -> str:
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BakingError(f"the baked text is not UTF-8 (byte {error.start})") from None
 
 
 def bake_svg(svg: bytes, element: str, namespace: str, text: str, verify: str | None) -> bytes:
@@ -100,17 +132,50 @@ def bake_svg(svg: bytes, element: str, namespace: str, text: str, verify: str | 
     return svg[: match.start()] + open_tag + baked + svg[match.end() :]
 
 
-_SVG_BADGE = re.compile(
-    rb"<openbadges:(?P<kind>credential|assertion)\b[^>]*>\s*<!\[CDATA\[(?P<text>.*?)\]\]>",
-    re.DOTALL,
-)
+_SVG_ELEMENTS: Final = (b"credential", b"assertion")
+_CDATA_START: Final = b"<![CDATA["
+_CDATA_END: Final = b"]]>"
+_NOT_SPACE: Final = re.compile(rb"\S")
 
 
 def unbake_svg(svg: bytes) -> str | None:
-    """Return the JSON baked in an SVG (OB 3.0 credential first, then OB 2.0 assertion)."""
-    found = {m["kind"]: m["text"] for m in _SVG_BADGE.finditer(svg)}
-    text = found.get(b"credential") or next(iter(found.values()), None)
-    return text.decode("utf-8") if text is not None else None
+    """Return the JSON baked in an SVG (OB 3.0 credential first, then OB 2.0 assertion).
+
+    Raises BakingError when a baked element is damaged or appears twice.
+    """
+    found = {kind: _svg_baked_texts(svg, kind) for kind in _SVG_ELEMENTS}
+    for kind, texts in found.items():
+        if len(texts) > 1:
+            raise BakingError(f"the SVG holds {len(texts)} openbadges:{kind.decode()} elements")
+    text = next((texts[0] for texts in found.values() if texts), None)
+    return _utf8(text) if text is not None else None
+
+
+def _svg_baked_texts(svg: bytes, kind: bytes) -> list[bytes]:
+    """Return the CDATA text of each ``<openbadges:KIND …>`` element, in one linear scan."""
+    texts = []
+    tag = b"<openbadges:" + kind
+    start = svg.find(tag)
+    while start >= 0:
+        name_end = start + len(tag)
+        if not svg[name_end : name_end + 1].isspace() and svg[name_end : name_end + 1] != b">":
+            start = svg.find(tag, name_end)  # a longer name, such as openbadges:credentials
+            continue
+        tag_end = svg.find(b">", name_end)
+        if tag_end < 0:
+            raise BakingError(f"the openbadges:{kind.decode()} element is cut short")
+        content = _NOT_SPACE.search(svg, tag_end + 1)
+        body = content.start() if content else len(svg)
+        if not svg.startswith(_CDATA_START, body):
+            # Hosted verification only (Baking 1.0): a verify attribute, no embedded JSON.
+            start = svg.find(tag, body)
+            continue
+        text_end = svg.find(_CDATA_END, body + len(_CDATA_START))
+        if text_end < 0:
+            raise BakingError(f"the openbadges:{kind.decode()} element is cut short")
+        texts.append(svg[body + len(_CDATA_START) : text_end])
+        start = svg.find(tag, text_end)
+    return texts
 
 
 def _xml_attribute(value: str) -> str:

@@ -6,11 +6,9 @@ import argparse
 import contextlib
 import errno
 import functools
-import json
 import os
 import sys
 import threading
-import urllib.request
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,11 +16,17 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import csvimport, editing, erasure, failures, preview, schemas, verify
+from badgepages import csvimport, editing, erasure, failures, fetching, preview, schemas, verify
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
-from badgepages.keys import KEYS_FILE, SECRET_VARIABLE, SigningSetupError, add_new_key
+from badgepages.keys import (
+    KEYS_FILE,
+    SECRET_VARIABLE,
+    SigningSetupError,
+    add_new_key,
+    read_secret_file,
+)
 from badgepages.models import Url, did_you_mean
 from badgepages.pipeline import BuildOptions, SigningRequiredError, build
 from badgepages.signing import UnsafeCredentialError
@@ -72,15 +76,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the site; write nothing if any source has an error."""
-    options = BuildOptions(
-        build_date=build_date(),
-        out_dir=args.out,
-        base_url=args.base_url,
-        signing_secret=_signing_secret(args),
-        require_signing=getattr(args, "require_signing", False),
-        update_ledger=getattr(args, "update_ledger", False),
-    )
     try:
+        options = BuildOptions(
+            build_date=build_date(),
+            out_dir=args.out,
+            base_url=args.base_url,
+            signing_secret=_signing_secret(args),
+            require_signing=getattr(args, "require_signing", False),
+            update_ledger=getattr(args, "update_ledger", False),
+        )
         report = build(args.root, options)
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
@@ -102,7 +106,7 @@ def _signing_secret(args: argparse.Namespace) -> str | None:
     """Return the private key from --signing-key-file or the environment, never echoed."""
     key_file: Path | None = getattr(args, "signing_key_file", None)
     if key_file is not None:
-        return key_file.read_text(encoding="utf-8").strip()
+        return read_secret_file(key_file)
     return os.environ.get(SECRET_VARIABLE) or None
 
 
@@ -287,21 +291,23 @@ def cmd_new_badge(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify a badge and print a plain verdict with one line per check; 0 only when valid."""
-    fetch: verify.Fetch = _web_fetch
     if args.site:
         try:
             base_url = args.base_url or load_config_base_url(args.site)
-        except (OSError, KeyError, ValueError):
+        except (LookupError, TypeError, ValueError):
             print(f"{args.site} has no issuer.json: give the site's address with --base-url",
                   file=sys.stderr)  # fmt: skip
             return 2
-        fetch = _site_fetcher(args.site, base_url)
+        fetch = fetching.site_fetcher(args.site, base_url)
+    else:
+        fetch = fetching.web_fetcher()
     try:
-        document = verify.load_target(args.target, fetch, lambda name: Path(name).read_bytes())
-    except (verify.NotABadgeError, OSError, LookupError) as error:
-        print(f"cannot verify {args.target}: {error}", file=sys.stderr)
+        report = verify.verify_target(
+            args.target, fetch, lambda name: fetching.read_file(Path(name)), datetime.now(UTC)
+        )
+    except (verify.NotABadgeError, LookupError) as error:
+        print(verify.escape_controls(f"cannot verify {args.target}: {error}"), file=sys.stderr)
         return 2
-    report = verify.verify_document(document, fetch, datetime.now(UTC))
     verdict = _VERDICTS[report.verdict]
     print(f"{verdict} ({report.kind})")
     for check in report.checks:
@@ -318,38 +324,10 @@ _VERDICTS = {
 }
 
 
-def _site_fetcher(site: Path, base: str) -> verify.Fetch:
-    """Return a fetch that answers the issuer's URLs from a built folder, and nothing else."""
-
-    def fetch(url: str) -> bytes:
-        if not url.startswith(base):
-            raise LookupError(f"{url} is outside the site folder given with --site")
-        path = url[len(base) :]
-        file = site / (path + "index.html" if path.endswith("/") or not path else path)
-        try:
-            return file.read_bytes()
-        except OSError:
-            raise LookupError(f"{url} is not in {site}") from None
-
-    return fetch
-
-
 def load_config_base_url(site: Path) -> str:
     """Return the base URL a built site was made for, read from its issuer profile."""
-    issuer = json.loads((site / "issuer.json").read_text(encoding="utf-8"))
+    issuer = verify.parse_json(fetching.read_file(site / "issuer.json"))
     return str(issuer["id"]).removesuffix("issuer.json")
-
-
-def _web_fetch(url: str) -> bytes:
-    """Fetch a URL over HTTPS (the issuer's DID document, status list, hosted JSON)."""
-    if not url.startswith("https://"):
-        raise LookupError(f"refusing to fetch {url}: only https is used")
-    try:
-        with urllib.request.urlopen(url, timeout=15) as response:
-            data: bytes = response.read()
-            return data
-    except (OSError, ValueError) as error:
-        raise LookupError(str(error)) from None
 
 
 def cmd_erase(args: argparse.Namespace) -> int:

@@ -16,6 +16,11 @@ DID_DOCUMENT_NAME: Final = "did.json"
 WELL_KNOWN_DID_DOCUMENT: Final = ".well-known/did.json"
 # RFC 3986 pchar without ':' and without percent-encoding.
 _PLAIN_SEGMENT: Final = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=@-]+")
+# The same, percent-encoding allowed: a did:web path segment as a DID may write it.
+_ENCODED_SEGMENT: Final = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=@-]|%[0-9A-Fa-f]{2})+")
+# did:web §3.1: "a fully qualified domain name", labels as RFC 1123 §2.1 writes them.
+_LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN_NAME: Final = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 
 class DidWebError(ValueError):
@@ -38,21 +43,46 @@ def _path_segments(base_url: str) -> tuple[str, list[str]]:
     if not host:
         raise DidWebError(base_url, "base URL has no host")
     try:
-        ipaddress.ip_address(host)
+        port = parts.port
     except ValueError:
-        pass
-    else:
-        # did:web §3.1: "it MUST NOT include IP addresses".
-        raise DidWebError(base_url, "did:web must not use an IP address")
+        raise DidWebError(base_url, "base URL has an invalid port") from None
+    _check_host(base_url, host)
     # did:web §3.1: a port's colon MUST be percent-encoded.
-    domain = host if parts.port is None else f"{host}%3A{parts.port}"
+    domain = host if port is None else f"{host}%3A{port}"
     segments = [segment for segment in parts.path.split("/") if segment]
     for segment in segments:
         if not _PLAIN_SEGMENT.fullmatch(segment):
             # ':' separates did:web segments and resolvers disagree on percent-decoding them
             # (the did:web spec does not decode, @digitalbazaar/did-method-web does).
             raise DidWebError(base_url, f"path segment {segment!r} needs escaping in did:web")
+        _check_directory(base_url, segment, segment)
     return domain, segments
+
+
+def _check_host(value: str, host: str) -> None:
+    """Refuse a did:web host that is not a domain name (did:web §3.1)."""
+    if not _DOMAIN_NAME.fullmatch(host):
+        raise DidWebError(value, f"{host!r} is not a domain name (RFC 1123; IDNs in xn-- form)")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return
+    # did:web §3.1: "it MUST NOT include IP addresses".
+    raise DidWebError(value, "did:web must not use an IP address")
+
+
+def _check_directory(value: str, segment: str, name: str) -> None:
+    """Refuse a path segment whose decoded ``name`` is not a directory name (did:web §3.1)."""
+    if name in (".", ".."):
+        # did:web §3.1 allows "directories and subdirectories"; "." and ".." are RFC 3986
+        # §3.3 dot-segments, which §5.2.4 removes: the DID document would lie outside the
+        # DID's own path, while a signature proves control of "the file indicated in the
+        # path" (did:web, Optional Path Considerations). Web servers decode "%2e" before
+        # they remove dot-segments, so percent-encoded forms are refused too, in any case.
+        raise DidWebError(value, f"path segment {segment!r} is a dot-segment, not a directory")
+    if not _PLAIN_SEGMENT.fullmatch(name):
+        # A decoded '/', '\\', '%', space or control character would change the path.
+        raise DidWebError(value, f"path segment {segment!r} decodes to characters a path cannot")
 
 
 def did_from_base_url(base_url: str) -> str:
@@ -69,14 +99,30 @@ def did_document_url_path(base_url: str) -> str:
 
 
 def did_document_url(did: str) -> str:
-    """Resolve a did:web DID to the https URL of its DID document (did:web §3.2.2 Read)."""
+    """Resolve a did:web DID to the https URL of its DID document (did:web §3.2.2 Read).
+
+    Refuses what the method-specific identifier may not hold (did:web §3.1): a host that is
+    not a domain name, an IP address, a port out of range, empty path segments, and path
+    segments that are not directory names, such as dot-segments.
+    """
     if not did.startswith(DID_WEB_PREFIX) or "#" in did or "?" in did:
         raise DidWebError(did, "expected a did:web DID without fragment or query")
     domain, *segments = did[len(DID_WEB_PREFIX) :].split(":")
-    if not domain:
+    # did:web §3.2.2 step 2: only the port's colon is percent-decoded.
+    host, colon, port = domain.replace("%3a", "%3A").partition("%3A")
+    if not host:
         raise DidWebError(did, "did:web has no domain")
+    _check_host(did, host)
+    if colon and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise DidWebError(did, f"port {port!r} is not a number from 1 to 65535")
+    for segment in segments:
+        if not _ENCODED_SEGMENT.fullmatch(segment):
+            raise DidWebError(did, f"path segment {segment!r} is empty or not DID syntax")
+        _check_directory(did, segment, unquote(segment))
+    authority = host.lower() + (f":{port}" if colon else "")
+    # did:web §3.2.2 steps 1, 4 and 5: colons become slashes, no path means /.well-known.
     path = "/".join(segments) if segments else ".well-known"
-    return f"https://{unquote(domain)}/{path}/{DID_DOCUMENT_NAME}"
+    return f"https://{authority}/{path}/{DID_DOCUMENT_NAME}"
 
 
 def key_id(did: str, fragment: str = "key-1") -> str:

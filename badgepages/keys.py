@@ -34,6 +34,8 @@ from badgepages.sources import read_yaml
 
 KEYS_FILE = "keys.yaml"
 SECRET_VARIABLE = "BADGEPAGES_SIGNING_KEY"
+# A secretKeyMultibase is under 100 characters; a key file is never read further than this.
+_MAX_SECRET_FILE_BYTES = 4096
 _HEADER = """\
 # yaml-language-server: $schema=schemas/keys.schema.json
 # Public signing keys of this issuer, newest last. `badgepages keygen` adds one; the private
@@ -132,6 +134,28 @@ def signing_key(secret: str, keys: tuple[IssuerKey, ...], did: str) -> SigningKe
             f"{KEYS_FILE} is '{newest.fragment if newest else 'none'}': sign with the newest key"
         )
     return SigningKey(f"{did}#{newest.fragment}", private_key)
+
+
+def read_secret_file(file: Path) -> str:
+    """Return the private key a file holds; say what is wrong without ever echoing its bytes."""
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(_MAX_SECRET_FILE_BYTES + 1)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise SigningSetupError(f"cannot read the signing key file {file}: {reason}") from None
+    not_a_key = SigningSetupError(
+        f"{file} does not hold a badgepages signing key (expected the text that "
+        "'badgepages keygen' printed)"
+    )
+    if len(data) > _MAX_SECRET_FILE_BYTES or not data.isascii():
+        raise not_a_key
+    secret = data.decode("ascii").strip()
+    try:
+        parse_secret_key(secret)
+    except SecretKeyError:
+        raise not_a_key from None
+    return secret
 
 
 def add_new_key(root: Path, today: date) -> tuple[str, IssuerKey]:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import base64
 import gzip
+import zlib
 from collections.abc import Iterable
+from typing import Final
 
 from badgepages.ledger import STATUS_LIST_SIZE
+
+# 16 Mi entries, 128 times the spec's minimum of 131,072 (kept for herd privacy): more than
+# any issuer needs, and a bound on what a hostile list can make a verifier inflate.
+MAX_STATUS_LIST_BYTES: Final = 2**21
 
 
 def encode_status_list(set_indexes: Iterable[int], size: int = STATUS_LIST_SIZE) -> str:
@@ -23,11 +29,21 @@ def encode_status_list(set_indexes: Iterable[int], size: int = STATUS_LIST_SIZE)
 
 
 def is_set(encoded_list: str, index: int) -> bool:
-    """Return the bit at ``index`` of an ``encodedList``."""
+    """Return the bit at ``index`` of an ``encodedList``; refuse one inflating past the limit."""
     if not encoded_list.startswith("u"):
         raise ValueError("encodedList must be multibase base64url (prefix 'u')")
     raw = encoded_list[1:]
-    bits = gzip.decompress(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    compressed = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    # wbits 16 + 15: a GZIP stream (§2.1); max_length bounds what a small list may inflate to.
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        bits = inflater.decompress(compressed, MAX_STATUS_LIST_BYTES)
+    except zlib.error as error:
+        raise ValueError(f"encodedList is not GZIP: {error}") from None
+    if inflater.unconsumed_tail:
+        raise ValueError(f"encodedList inflates past {MAX_STATUS_LIST_BYTES} bytes")
+    if not inflater.eof:
+        raise ValueError("encodedList is cut short")
     if index < 0 or index >= len(bits) * 8:
         raise ValueError(f"index {index} is outside the status list")
     return bool(bits[index // 8] & (0x80 >> (index % 8)))

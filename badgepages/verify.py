@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import jsonschema
 
 from badgepages import baking
-from badgepages.did import DidWebError, assertion_keys, did_document_url
+from badgepages.did import DID_WEB_PREFIX, DidWebError, assertion_keys, did_document_url
 from badgepages.jsonld import CREDENTIALS_V2
 from badgepages.signing import VerificationKey, verify_credential
 from badgepages.statuslist import is_set
@@ -29,6 +30,11 @@ Fetch = Callable[[str], bytes]
 JsonObject = dict[str, Any]
 
 OB3_SCHEMA = Path(__file__).parent / "schemas_ob3" / "ob_v3p0_achievementcredential_schema.json"
+# Badge documents nest up to 10 levels (1EdTech's complete OB 3.0 sample credential); deeper
+# JSON is refused before anything walks it recursively (json, jsonschema, JSON-LD).
+MAX_JSON_DEPTH: Final = 32
+# C0 and C1 controls and DEL: what the input may hold that a terminal would obey.
+_CONTROLS: Final = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,8 @@ class Report:
     checks: list[Check] = field(default_factory=list)
 
     def add(self, name: str, outcome: Outcome, detail: str = "") -> None:
-        """Record a check."""
-        self.checks.append(Check(name, outcome, detail))
+        """Record a check; control characters from the input are escaped in its detail."""
+        self.checks.append(Check(name, outcome, escape_controls(detail)))
 
     @property
     def verdict(self) -> Verdict:
@@ -66,33 +72,82 @@ class Report:
         return "valid"
 
 
+def escape_controls(text: str) -> str:
+    """Return text with C0, C1 and DEL escaped (\\x1b), to print it as one inert line."""
+    return text.translate(_CONTROLS)
+
+
 class NotABadgeError(ValueError):
     """Raised when the input holds no Open Badge."""
 
 
+class DamagedBadgeError(ValueError):
+    """Raised when the input holds a badge that cannot be read: damaged or beyond a limit."""
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Parse JSON nested at most MAX_JSON_DEPTH levels; raise ValueError for anything else."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except UnicodeDecodeError:
+        raise ValueError("the JSON is not UTF-8") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        # Python refuses to convert integers of thousands of digits (int_max_str_digits).
+        raise ValueError("the JSON holds a number too long to read") from None
+    pending: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while pending:
+        container, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
+        children = container.values() if isinstance(container, dict) else container
+        pending.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return value
+
+
 def extract(data: bytes) -> JsonObject:
     """Return the badge document in JSON bytes or a baked PNG/SVG (OB 3.0 preferred)."""
-    if data.startswith(baking.PNG_SIGNATURE):
-        text = baking.unbake_png(data, baking.OB3_KEYWORD) or baking.unbake_png(
-            data, baking.OB2_KEYWORD
-        )
-    elif b"<svg" in data[:2048]:
-        text = baking.unbake_svg(data)
-    else:
-        text = data.decode("utf-8", errors="replace")
+    try:
+        if data.startswith(baking.PNG_SIGNATURE):
+            text = baking.unbake_png(data, baking.OB3_KEYWORD) or baking.unbake_png(
+                data, baking.OB2_KEYWORD
+            )
+        elif b"<svg" in data[:2048]:
+            text = baking.unbake_svg(data)
+        else:
+            return _badge_document(data.decode("utf-8", errors="replace"), baked=False)
+    except baking.BakingError as error:
+        raise DamagedBadgeError(str(error)) from None
     if not text:
         raise NotABadgeError("no Open Badge is baked into this image")
+    return _badge_document(text, baked=True)
+
+
+def _badge_document(text: str, *, baked: bool) -> JsonObject:
     try:
-        document = json.loads(text)
+        document = parse_json(text)
     except json.JSONDecodeError:
+        if baked:
+            raise DamagedBadgeError("the badge baked into this image is not JSON") from None
         raise NotABadgeError("this is neither JSON nor a baked badge") from None
+    except ValueError as error:
+        raise DamagedBadgeError(str(error)) from None
     if not isinstance(document, dict):
         raise NotABadgeError("the JSON is not a badge document")
     return document
 
 
-def verify_document(document: JsonObject, fetch: Fetch, now: datetime) -> Report:
-    """Verify an OB 3.0 credential or an OB 2.0 assertion; malformed input is not valid."""
+def verify_document(
+    document: JsonObject, fetch: Fetch, now: datetime, source_url: str | None = None
+) -> Report:
+    """Verify an OB 3.0 credential or an OB 2.0 assertion; malformed input is not valid.
+
+    Only the hosts in :func:`allowed_hosts` are contacted; ``source_url`` is where the
+    document was read from, if from the web.
+    """
     types = _types(document)
     if "VerifiableCredential" in types:
         report = Report("Open Badges 3.0 credential")
@@ -105,11 +160,71 @@ def verify_document(document: JsonObject, fetch: Fetch, now: datetime) -> Report
         report.add("format", "failed", "neither an OpenBadgeCredential nor an OB 2.0 Assertion")
         return report
     try:
-        check(report, document, fetch, now)
+        check(report, document, _only_hosts(fetch, allowed_hosts(document, source_url)), now)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
         # Anything the checks cannot even read is malformed, hence not valid.
         report.add("format", "failed", f"malformed document ({type(error).__name__}: {error})")
     return report
+
+
+def verify_target(
+    target: str, fetch: Fetch, read_file: Callable[[str], bytes], now: datetime
+) -> Report:
+    """Verify the badge a target names; a damaged one is not valid.
+
+    Raises NotABadgeError when the target holds no badge, LookupError when it is unreadable.
+    """
+    try:
+        document = load_target(target, fetch, read_file)
+    except DamagedBadgeError as error:
+        report = Report("damaged badge")
+        report.add("format", "failed", str(error))
+        return report
+    return verify_document(document, fetch, now, target if _is_web_address(target) else None)
+
+
+def allowed_hosts(document: JsonObject, source_url: str | None) -> frozenset[str]:
+    """Return the hosts a verification may contact: where the document came from, and the
+    issuer's (OB 3.0: the host of its did:web; OB 2.0: the host of the hosted assertion)."""
+    if "VerifiableCredential" in _types(document):
+        try:
+            anchor: str | None = did_document_url(_issuer_id(document))
+        except DidWebError:
+            anchor = None
+    else:
+        anchor = str(document.get("id", ""))
+    return frozenset(host for host in (_host(source_url), _host(anchor)) if host)
+
+
+def _host(url: str | None) -> str | None:
+    """Return an https URL's host (with its port, unless 443), or None if it has none."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        return None
+    return parts.hostname + (f":{port}" if port not in (None, 443) else "")
+
+
+def _only_hosts(fetch: Fetch, hosts: frozenset[str]) -> Fetch:
+    """Return a fetch that refuses, without any request, the URLs on any other host."""
+    if hosts:
+        rule = f"is not on {' or '.join(sorted(hosts))}, the hosts this verification may contact"
+    else:
+        rule = "is on no host this verification may contact: neither target nor issuer names one"
+
+    def guarded(url: str) -> bytes:
+        if _host(url) not in hosts:
+            raise LookupError(f"not fetched: {url} {rule}")
+        return fetch(url)
+
+    return guarded
+
+
+def _is_web_address(target: str) -> bool:
+    return target.startswith(("https://", "http://"))
 
 
 def _types(document: JsonObject) -> list[str]:
@@ -158,6 +273,13 @@ def _check_signature(report: Report, credential: JsonObject, fetch: Fetch) -> No
         return
     methods = {str(p.get("verificationMethod", "")) for p in proof_list if isinstance(p, dict)}
     same_issuer = all(m.split("#")[0] == issuer for m in methods)
+    try:
+        did_document_url(issuer)
+    except DidWebError as error:
+        if issuer.startswith(DID_WEB_PREFIX):
+            report.add("issuer", "failed", f"{issuer} is not a valid did:web: {error.reason}")
+            report.add("signature", "could not check", "the issuer's key cannot be looked up")
+            return
     report.add(
         "issuer",
         "passed" if same_issuer else "failed",
@@ -177,8 +299,8 @@ def _check_signature(report: Report, credential: JsonObject, fetch: Fetch) -> No
 def _issuer_keys(issuer: str, fetch: Fetch) -> dict[str, VerificationKey] | str:
     """Return the keys the issuer's DID document authorises, or why they are unavailable."""
     try:
-        document = json.loads(fetch(did_document_url(issuer)))
-    except (LookupError, DidWebError, json.JSONDecodeError) as error:
+        document = parse_json(fetch(did_document_url(issuer)))
+    except (LookupError, ValueError) as error:
         return str(error)
     if not isinstance(document, dict) or document.get("id") != issuer:
         return "the DID document is not the issuer's"
@@ -191,7 +313,7 @@ def _check_status(report: Report, credential: JsonObject, fetch: Fetch) -> None:
         report.add("revocation", "could not check", "the credential has no status entry")
         return
     try:
-        status_list = json.loads(fetch(str(entry["statusListCredential"])))
+        status_list = parse_json(fetch(str(entry["statusListCredential"])))
         encoded = status_list["credentialSubject"]["encodedList"]
         issuer_matches = _issuer_id(status_list) == _issuer_id(credential)
         revoked = is_set(encoded, int(entry["statusListIndex"]))
@@ -233,8 +355,8 @@ def _check_dates(report: Report, start: object, end: object, now: datetime) -> N
 def _verify_ob2(report: Report, assertion: JsonObject, fetch: Fetch, now: datetime) -> None:
     url = str(assertion.get("id", ""))
     try:
-        hosted = json.loads(fetch(url))
-    except (LookupError, json.JSONDecodeError) as error:
+        hosted = parse_json(fetch(url))
+    except (LookupError, ValueError) as error:
         report.add("hosted assertion", "could not check", f"{url}: {error}")
         return
     same = hosted == assertion
@@ -245,12 +367,15 @@ def _verify_ob2(report: Report, assertion: JsonObject, fetch: Fetch, now: dateti
         "matches the issuer's hosted copy" if same else "differs from the issuer's hosted copy",
     )
     try:
-        badge = json.loads(fetch(str(hosted["badge"])))
+        badge = parse_json(fetch(str(hosted["badge"])))
         issuer_url = str(badge["issuer"])
-        json.loads(fetch(issuer_url))
-        in_scope = url.split("/")[2] == issuer_url.split("/")[2]
-        report.add("issuer", "passed" if in_scope else "failed", issuer_url)
-    except (LookupError, KeyError, IndexError, json.JSONDecodeError) as error:
+        # OB 2.0 hosted verification: the assertion must be hosted in the issuer's scope.
+        if _host(issuer_url) != _host(url):
+            report.add("issuer", "failed", f"{issuer_url} is not on the host of the assertion")
+        else:
+            parse_json(fetch(issuer_url))
+            report.add("issuer", "passed", issuer_url)
+    except (LookupError, KeyError, TypeError, ValueError) as error:
         report.add("issuer", "could not check", f"badge or issuer unavailable: {error}")
     if hosted.get("revoked"):
         report.add("revocation", "failed", str(hosted.get("revocationReason", "revoked")))
@@ -261,7 +386,7 @@ def _verify_ob2(report: Report, assertion: JsonObject, fetch: Fetch, now: dateti
 
 def load_target(target: str, fetch: Fetch, read_file: Callable[[str], bytes]) -> JsonObject:
     """Return the badge document a target names: a page URL, a JSON URL, or a file."""
-    if target.startswith(("https://", "http://")):
+    if _is_web_address(target):
         if target.endswith("/"):
             # An award page: its credential sits beside it, or at least its assertion.
             for name in ("credential.json", "assertion.json"):

@@ -53,6 +53,7 @@ from tests.site import (
     copy_example,
 )
 from tests.test_serve import fetch, free_port, wait_for
+from tests.test_verify import forge
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -794,3 +795,28 @@ def test_local_preview_checks_honestly_in_every_key_state(
         server.terminate()
         output = server.communicate(timeout=10)[0].decode()
     assert "Traceback" not in output, output
+
+
+# -- a did:web that leaves its path ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("dots", ["..", "%2e%2E"])
+def test_verify_page_never_reads_a_did_document_outside_the_site_path(
+    browser: Browser, example_site: BuiltSite, tmp_path: Path, dots: str
+) -> None:
+    """Another folder of the same origin (another project, another user) holds a foreign key's
+    DID document and status list; a credential whose did:web climbs there with '..' is never
+    checked against them."""
+    folder = tmp_path / "origin"
+    site = folder / "badges"
+    shutil.copytree(example_site.out, site)
+    forged = forge(example_site, site, [dots, "attacker"])
+    # The site sits at /badges/ of its origin, as on GitHub Pages; /attacker/ holds the files.
+    assert (folder / "attacker" / "did.json").is_file()
+    base = example_site.catalog.config.base_url
+    with serve(folder, base) as origin:
+        browsing = Browsing(browser, origin, site, base, now=NOW)
+        visit = browsing.open("badges/" + example_site.urls.verify_page("en"))
+        assert drop_file(visit.page, forged) == "unverified"
+        assert not [url for url in visit.requests if "/attacker/" in url]
+        browsing.close()

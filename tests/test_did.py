@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from badgepages.did import (
     DidWebError,
@@ -164,3 +168,82 @@ def test_did_document_links_the_human_site() -> None:
             "serviceEndpoint": "https://example.github.io/badges/",
         }
     ]
+
+
+NOT_DOMAIN = "is not a domain name (RFC 1123; IDNs in xn-- form)"
+
+
+@pytest.mark.parametrize(
+    ("did", "reason"),
+    [
+        ("did:web:example.org:..", "path segment '..' is a dot-segment, not a directory"),
+        ("did:web:example.org:badges:.:x", "path segment '.' is a dot-segment, not a directory"),
+        ("did:web:example.org:%2e%2e", "path segment '%2e%2e' is a dot-segment, not a directory"),
+        ("did:web:example.org:%2E%2e", "path segment '%2E%2e' is a dot-segment, not a directory"),
+        ("did:web:example.org:.%2E:a", "path segment '.%2E' is a dot-segment, not a directory"),
+        ("did:web:example.org:%2e", "path segment '%2e' is a dot-segment, not a directory"),
+        ("did:web:example.org::a", "path segment '' is empty or not DID syntax"),
+        ("did:web:example.org:a:", "path segment '' is empty or not DID syntax"),
+        ("did:web:example.org:a/b", "path segment 'a/b' is empty or not DID syntax"),
+        ("did:web:example.org:a%2Fb", "path segment 'a%2Fb' decodes to characters a path cannot"),
+        ("did:web:example.org:%5c..", "path segment '%5c..' decodes to characters a path cannot"),
+        ("did:web:example.org:a%0Ab", "path segment 'a%0Ab' decodes to characters a path cannot"),
+        ("did:web:example.org:a%zz", "path segment 'a%zz' is empty or not DID syntax"),
+        ("did:web:example.org%2F..", f"'example.org%2F..' {NOT_DOMAIN}"),
+        ("did:web:evil.org%40example.org", f"'evil.org%40example.org' {NOT_DOMAIN}"),
+        ("did:web:exämple.org", f"'exämple.org' {NOT_DOMAIN}"),
+        ("did:web:127.0.0.1", "did:web must not use an IP address"),
+        ("did:web:example.org%3A", "port '' is not a number from 1 to 65535"),
+        ("did:web:example.org%3A0", "port '0' is not a number from 1 to 65535"),
+        ("did:web:example.org%3A65536", "port '65536' is not a number from 1 to 65535"),
+        ("did:web:example.org%3A443%3A1", "port '443%3A1' is not a number from 1 to 65535"),
+        ("did:web:", "did:web has no domain"),
+    ],
+)  # fmt: skip
+def test_did_web_read_refuses_what_section_3_1_excludes(did: str, reason: str) -> None:
+    with pytest.raises(DidWebError) as caught:
+        did_document_url(did)
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("base_url", "reason"),
+    [
+        ("https://example.org/a/../b/", "path segment '..' is a dot-segment, not a directory"),
+        ("https://example.org/./b/", "path segment '.' is a dot-segment, not a directory"),
+        ("https://ex_ample.org/", f"'ex_ample.org' {NOT_DOMAIN}"),
+        ("https://example.org:99999/", "base URL has an invalid port"),
+    ],
+)  # fmt: skip
+def test_base_urls_whose_did_would_be_refused(base_url: str, reason: str) -> None:
+    with pytest.raises(DidWebError) as caught:
+        did_from_base_url(base_url)
+    assert caught.value.reason == reason
+
+
+SEGMENT = st.text(alphabet="a.%2eE5cF/\\~-", max_size=6)  # no ":", the separator
+
+
+@given(st.lists(SEGMENT, max_size=4), st.sampled_from(["example.org", "example.org%3A8443"]))
+def test_a_resolved_did_web_stays_under_its_own_path(segments: list[str], domain: str) -> None:
+    did = ":".join(["did:web:" + domain, *segments])
+    try:
+        url = did_document_url(did)
+    except DidWebError:
+        return
+    parts = urlsplit(url)
+    names = [unquote(name) for name in parts.path.split("/")[1:]]
+    assert parts.netloc == domain.replace("%3A", ":")
+    assert names == ([*segments, "did.json"] if segments else [".well-known", "did.json"])
+    assert all(name not in ("", ".", "..") and "/" not in name for name in names)
+
+
+@given(st.lists(st.text(alphabet="abc-._~", min_size=1, max_size=5), max_size=3))
+def test_every_base_url_maps_to_a_did_that_resolves_back(segments: list[str]) -> None:
+    base_url = "https://example.org/" + "".join(f"{s}/" for s in segments)
+    if {".", ".."} & set(segments):
+        with pytest.raises(DidWebError):
+            did_from_base_url(base_url)
+        return
+    did = did_from_base_url(base_url)
+    assert did_document_url(did) == base_url + did_document_url_path(base_url)

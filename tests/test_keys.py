@@ -93,3 +93,69 @@ def test_verify_needs_the_site_address(tmp_path: Path, capsys: pytest.CaptureFix
     assert capsys.readouterr().err == (
         f"{tmp_path} has no issuer.json: give the site's address with --base-url\n"
     )
+
+
+NOT_A_KEY = (
+    "error: {file} does not hold a badgepages signing key (expected the text that "
+    "'badgepages keygen' printed)\nnothing was built\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "error: cannot read the signing key file {file}: No such file or directory\n"
+         "nothing was built\n"),
+        (b"", NOT_A_KEY),
+        (b"\n  \n", NOT_A_KEY),
+        (b"z6MkNotAKey\n", NOT_A_KEY),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", NOT_A_KEY),
+        ("zé".encode("latin-1"), NOT_A_KEY),
+        ("z" + "1" * 5000, NOT_A_KEY),
+    ],
+)  # fmt: skip
+def test_unusable_key_files_get_two_lines(
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    content: bytes | str | None,
+    expected: str,
+) -> None:
+    file = tmp_path / "key.txt"
+    if isinstance(content, str):
+        file.write_text(content, encoding="utf-8")
+    elif content is not None:
+        file.write_bytes(content)
+    out = project.root / "out"
+    status, output = project.run(
+        capsys, "build", "--out", str(out), "--signing-key-file", str(file)
+    )
+    assert (status, output) == (1, expected.format(file=file))
+    assert not out.exists()
+
+
+def test_a_folder_or_a_huge_file_is_no_key_file(
+    project: Project, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, output = project.run(capsys, "build", "--signing-key-file", str(tmp_path))
+    assert (status, output) == (
+        1,
+        f"error: cannot read the signing key file {tmp_path}: Is a directory\nnothing was built\n",
+    )
+    huge = tmp_path / "huge.key"
+    with huge.open("wb") as stream:
+        stream.truncate(2**31)  # sparse; read no further than a key's size
+    status, output = project.run(capsys, "build", "--signing-key-file", str(huge))
+    assert (status, output) == (1, NOT_A_KEY.format(file=huge))
+
+
+def test_a_key_file_from_keygen_signs(
+    project: Project, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "key.txt"
+    key_file.write_text(f"\n  {keygen(project, capsys)}  \r\n", encoding="utf-8")
+    out = project.root / "out"
+    status, output = project.run(
+        capsys, "build", "--out", str(out), "--signing-key-file", str(key_file)
+    )
+    assert (status, "(signed)" in output) == (0, True)

@@ -66,7 +66,11 @@ export class Site {
     }
     for(const base of this.bases) {
       if(url.startsWith(base)) {
-        const local = new URL(url.slice(base.length), this.root);
+        const path = url.slice(base.length);
+        if(leavesFolder(path.split(/[?#]/)[0])) {
+          return null;
+        }
+        const local = new URL(path, this.root);
         return local.origin === location.origin ? local.href : null;
       }
     }
@@ -75,22 +79,73 @@ export class Site {
 }
 
 /**
+ * Whether a path, once percent-decoded as web servers do, has a "." or ".." segment: one
+ * that would climb out of the site's folder to another of the same origin (RFC 3986
+ * §5.2.4), as badgepages/fetching.py site_fetcher refuses too.
+ *
+ * @param {string} path - A URL path relative to the site's base URL.
+ * @returns {boolean} True when the path must not be read.
+ */
+function leavesFolder(path) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return true;
+  }
+  return decoded.split(/[/\\]/).some(segment => segment === '.' || segment === '..');
+}
+
+// did:web §3.1, as badgepages/did.py: a domain name (RFC 1123 labels), then an optional
+// port after "%3A"; path segments that name directories.
+const DOMAIN_NAME =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const PLAIN_SEGMENT = /^[A-Za-z0-9._~!$&'()*+,;=@-]+$/;
+const ENCODED_SEGMENT = /^(?:[A-Za-z0-9._~!$&'()*+,;=@-]|%[0-9A-Fa-f]{2})+$/;
+
+/**
+ * Whether a did:web path segment names a directory: not empty, and not a dot-segment, which
+ * would put the DID document outside the DID's own path, even percent-encoded (%2e%2E).
+ *
+ * @param {string} segment - A path segment of the DID, as written.
+ * @returns {boolean} True for a directory name.
+ */
+function isDirectoryName(segment) {
+  if(!ENCODED_SEGMENT.test(segment)) {
+    return false;
+  }
+  let name;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    return false;
+  }
+  return name !== '.' && name !== '..' && PLAIN_SEGMENT.test(name);
+}
+
+/**
  * Map a did:web DID to the https URL of its DID document (did:web §3.2.2, as
  * badgepages/did.py did_document_url).
  *
  * @param {string} did - A did:web DID without fragment or query.
- * @returns {string|null} The URL, or null when the DID is not a did:web.
+ * @returns {string|null} The URL, or null when the DID is not a did:web, or is one that
+ *   did:web §3.1 excludes (an IP address, a dot-segment, an empty segment).
  */
 export function didWebToUrl(did) {
   if(typeof did !== 'string' || !did.startsWith('did:web:') || /[#?]/.test(did)) {
     return null;
   }
   const [domain, ...segments] = did.slice('did:web:'.length).split(':');
-  if(!domain) {
+  // did:web §3.2.2 step 2: only the port's colon is percent-decoded.
+  const [host, port, ...more] = domain.split(/%3A/i);
+  const goodPort = port === undefined || (/^[0-9]{1,5}$/.test(port) && +port > 0 && +port < 65536);
+  // did:web §3.1: "it MUST NOT include IP addresses".
+  const named = DOMAIN_NAME.test(host) && !/^[0-9]+(\.[0-9]+){3}$/.test(host);
+  if(more.length || !named || !goodPort || !segments.every(isDirectoryName)) {
     return null;
   }
   const path = segments.length ? segments.join('/') : '.well-known';
-  return `https://${decodeURIComponent(domain)}/${path}/did.json`;
+  return `https://${host.toLowerCase()}${port === undefined ? '' : `:${port}`}/${path}/did.json`;
 }
 
 /**
