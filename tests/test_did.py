@@ -234,7 +234,8 @@ def test_a_resolved_did_web_stays_under_its_own_path(segments: list[str], domain
     parts = urlsplit(url)
     names = [unquote(name) for name in parts.path.split("/")[1:]]
     assert parts.netloc == domain.replace("%3A", ":")
-    assert names == ([*segments, "did.json"] if segments else [".well-known", "did.json"])
+    decoded = [unquote(segment) for segment in segments]
+    assert names == ([*decoded, "did.json"] if segments else [".well-known", "did.json"])
     assert all(name not in ("", ".", "..") and "/" not in name for name in names)
 
 
