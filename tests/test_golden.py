@@ -39,8 +39,16 @@ def snapshot(site: Path) -> dict[str, bytes]:
 
 
 def build_fixture(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build a copy of the fixture (a build writes its cache beside the sources)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
-    command = ["-C", str(FIXTURE), "build", "--out", str(out), "--signing-key-file", str(TEST_KEY)]
+    project = out.parent / "project"
+    shutil.copytree(FIXTURE, project)
+    config = project / "site_config.yaml"
+    text = config.read_text(encoding="utf-8").replace(
+        "theme: ../../../theme", f"theme: {REPO / 'theme'}"
+    )
+    config.write_text(text, encoding="utf-8")
+    command = ["-C", str(project), "build", "--out", str(out), "--signing-key-file", str(TEST_KEY)]
     assert main(command) == 0
 
 
