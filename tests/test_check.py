@@ -75,7 +75,7 @@ CASES = {
     "invalid email": (
         "name: Bob\nemail: bob.example.org\n",
         "recipients/bob.yaml:2:8: 'bob.example.org' is not a valid email address "
-        "(write it as name@domain.tld)",
+        "(an email address must have an @-sign)",
     ),
     "expiry before issue": (
         "name: Bob\nemail: bob@example.org\nawards:\n  - id: bbbbbbbbbbbbbbbbbbbb\n"
@@ -200,7 +200,7 @@ def test_github_annotations(project: Project, capsys: pytest.CaptureFixture[str]
     assert status == 1
     assert output.splitlines()[0] == (
         "::error file=recipients/bob.yaml,line=2,col=8::'nope' is not a valid email address "
-        "(write it as name@domain.tld)"
+        "(an email address must have an @-sign)"
     )
 
 
