@@ -45,8 +45,10 @@ Loc = tuple[str | int, ...]
 MAX_FILE_BYTES = 1024 * 1024
 MAX_SCALAR_CHARACTERS = 65_536
 MAX_DEPTH = 32
-# Characters refused per file are listed up to this many lines (a pasted binary has many).
+# Characters refused per file are listed up to this many lines (a pasted binary has many),
+# and a file's reading stops at this many problems: a hostile file could make one per line.
 _MAX_CHARACTER_PROBLEMS = 10
+_MAX_PROBLEMS = 100
 
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -83,6 +85,8 @@ Parsed = tuple[YamlDocument | None, list[Diagnostic]]
 
 def read_yaml(file: Path, display_path: str) -> Parsed:
     """Read one YAML file: its document (unless unreadable) and every problem found."""
+    if file.exists() and not file.is_file():  # a folder, or a pipe that would never end
+        return None, [Diagnostic(SourceLocation(display_path), "not a regular file")]
     try:
         with file.open("rb") as stream:
             raw = stream.read(MAX_FILE_BYTES + 1)
@@ -133,14 +137,6 @@ def _character_problems(text: str, display_path: str) -> list[Diagnostic]:
         next_line = _LINE_BREAK.search(text, index)
         index = find_forbidden_character(text, next_line.start()) if next_line else -1
     return problems
-
-
-def _line_column(text: str, index: int) -> tuple[int, int]:
-    """Return the 1-based line and column of a character, counting breaks as libyaml does."""
-    line, start = 1, 0
-    for match in _LINE_BREAK.finditer(text, 0, index):
-        line, start = line + 1, match.end()
-    return line, index - start + 1
 
 
 class _Skip:
@@ -304,11 +300,21 @@ class _Builder:
                 escape = match.group()
                 character = _unescape(escape)
                 if find_forbidden_character(character) == 0:
-                    line, column = _line_column(self.text, match.start())
-                    location = SourceLocation(self.display_path, line, column)
                     what, _ = forbidden_character(character)
                     hint = f"the escape '{escape}' writes it: delete the escape"
-                    self.problems.append(Diagnostic(location, f"{what} is not allowed", hint))
+                    location = SourceLocation(
+                        self.display_path, *self._inside(event, match.start())
+                    )
+                    self._add(Diagnostic(location, f"{what} is not allowed", hint))
+                    return  # the first of each text: the others are alike
+
+    def _inside(self, event: Any, index: int) -> tuple[int, int]:
+        """Return the line and column of a character inside a node (breaks as libyaml's)."""
+        mark = event.start_mark
+        line, line_start = mark.line + 1, mark.index - mark.column
+        for line_break in _LINE_BREAK.finditer(self.text, mark.index, index):
+            line, line_start = line + 1, line_break.end()
+        return line, index - line_start + 1
 
     def _check_depth(self, event: CollectionStartEvent, depth: int) -> None:
         if depth > MAX_DEPTH:
@@ -323,8 +329,19 @@ class _Builder:
         raise _AbortError
 
     def _problem(self, event: Any, message: str, hint: str | None = None) -> None:
-        location = SourceLocation(self.display_path, *_position(event))
-        self.problems.append(Diagnostic(location, message, hint))
+        self._add(Diagnostic(SourceLocation(self.display_path, *_position(event)), message, hint))
+
+    def _add(self, problem: Diagnostic) -> None:
+        self.problems.append(problem)
+        if len(self.problems) == _MAX_PROBLEMS:
+            self.problems.append(
+                Diagnostic(
+                    problem.location,
+                    f"{_MAX_PROBLEMS} problems in this file: stopped reading it here",
+                    "fix these first",
+                )
+            )
+            raise _AbortError
 
     def _syntax_problem(self, exc: YAMLError) -> Diagnostic:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from badgepages.diagnostics import Diagnostic, SourceLocation, printable
@@ -41,6 +41,7 @@ def test_both_formats_escape_path_message_and_hint() -> None:
     )
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(path=st.text(), message=st.text(), hint=st.none() | st.text())
 def test_any_diagnostic_prints_as_one_line_without_control_characters(
     path: str, message: str, hint: str | None
@@ -59,6 +60,7 @@ def test_any_diagnostic_prints_as_one_line_without_control_characters(
         line.encode("utf-8")  # printable even from an undecodable file name
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Zl", "Zp", "Cf"))))
 def test_printable_text_is_unchanged(text: str) -> None:
     assert printable(text) == text

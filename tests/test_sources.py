@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from badgepages.sources import MAX_FILE_BYTES, MAX_SCALAR_CHARACTERS, parse_yaml, read_yaml
@@ -324,10 +325,10 @@ def test_short_escapes_of_control_characters_are_refused(escape: str, label: str
 
 
 def test_separator_escapes_are_refused() -> None:
-    assert problems('a: "x\\Ly\\Pz"\n') == [
+    assert problems('a: "x\\Ly"\nb: "x\\Py"\n') == [
         "f.yaml:1:6: line separator U+2028 is not allowed "
         "(the escape '\\L' writes it: delete the escape)",
-        "f.yaml:1:9: paragraph separator U+2029 is not allowed "
+        "f.yaml:2:6: paragraph separator U+2029 is not allowed "
         "(the escape '\\P' writes it: delete the escape)",
     ]
 
@@ -407,6 +408,7 @@ def _double_quoted(text: str) -> str:
     )
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(st.text(st.characters(codec="utf-8"), min_size=1))
 def test_any_text_without_refused_characters_reads_back_exactly(text: str) -> None:
     source = f"name: {_double_quoted(text)}\nraw: {json.dumps(text, ensure_ascii=False)}\n"
@@ -426,6 +428,7 @@ LINE_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max
 )
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(before=st.lists(LINE_TEXT, min_size=1, max_size=4), bad=REFUSED_CHARACTERS, after=LINE_TEXT)
 def test_a_refused_character_anywhere_is_named_at_its_line_and_column(
     before: list[str], bad: str, after: str
@@ -434,6 +437,7 @@ def test_a_refused_character_anywhere_is_named_at_its_line_and_column(
     assert problems(source) == [f"f.yaml:{len(before)}:{len(before[-1]) + 1}: {CHARACTERS[bad]}"]
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(prefix=st.text("abc xyz-'", max_size=20), bad=REFUSED_CHARACTERS)
 def test_an_escaped_refused_character_is_named_at_its_escape(prefix: str, bad: str) -> None:
     escape = _escape(bad)
@@ -463,6 +467,7 @@ def _strings(value: Any) -> list[str]:
     return [value]
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(value=VALUES, flow=st.booleans())
 def test_what_pyyaml_writes_reads_back_or_names_its_refused_characters(
     value: Any, flow: bool
@@ -479,6 +484,7 @@ def test_what_pyyaml_writes_reads_back_or_names_its_refused_characters(
         assert document.data == value
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(st.text())
 def test_any_text_gives_a_document_or_diagnostics(text: str) -> None:
     document, found = parse_yaml(text.encode("utf-8", "surrogatepass"), "f.yaml")
@@ -486,6 +492,7 @@ def test_any_text_gives_a_document_or_diagnostics(text: str) -> None:
     assert all(p.location.path == "f.yaml" and p.location.line >= 1 for p in found)
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(st.binary(max_size=200))
 def test_any_bytes_give_a_document_or_diagnostics(raw: bytes) -> None:
     document, found = parse_yaml(raw, "f.yaml")
@@ -493,6 +500,7 @@ def test_any_bytes_give_a_document_or_diagnostics(raw: bytes) -> None:
     assert all(p.location.line >= 1 and p.location.column >= 1 for p in found)
 
 
+@settings(deadline=None)  # machines shared by several builds: no wall clock
 @given(
     st.lists(
         st.sampled_from(
@@ -646,3 +654,41 @@ def test_files_up_to_the_limit_are_read_and_larger_are_refused(tmp_path: Path) -
     document, found = read_yaml(huge, "f.yaml")
     assert document is None
     assert [p.format_gcc() for p in found] == [too_large]
+
+
+def test_reading_stops_at_a_hundred_problems() -> None:
+    source = "a: 1\n" + "".join(f"a: {n}\n" for n in range(150))
+    listed = problems(source)
+    duplicate = (
+        "duplicate key 'a' (first written at line 1) "
+        "(YAML keeps only the last one: remove or rename one of them)"
+    )
+    assert listed == [
+        *(f"f.yaml:{line}:1: {duplicate}" for line in range(2, 102)),
+        "f.yaml:101:1: 100 problems in this file: stopped reading it here (fix these first)",
+    ]
+    assert parse_yaml(source.encode(), "f.yaml")[0] is None
+
+
+def test_a_text_full_of_escapes_is_refused_once() -> None:
+    many = "\\x01" * 60_000
+    assert problems(f'a: ok\nb: "{many}"\nc: "\\e"\n') == [
+        "f.yaml:2:5: control character U+0001 is not allowed "
+        "(the escape '\\x01' writes it: delete the escape)",
+        "f.yaml:3:5: control character U+001B is not allowed "
+        "(the escape '\\e' writes it: delete the escape)",
+    ]
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    (tmp_path / "folder.yaml").mkdir()
+    for name in ("pipe.yaml", "folder.yaml"):
+        document, found = read_yaml(tmp_path / name, name)
+        assert document is None
+        assert [p.format_gcc() for p in found] == [f"{name}:1:1: not a regular file"]
+    document, found = read_yaml(tmp_path / "missing.yaml", "missing.yaml")
+    assert [p.format_gcc() for p in found] == [
+        "missing.yaml:1:1: cannot read file: No such file or directory"
+    ]
