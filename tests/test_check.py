@@ -408,3 +408,18 @@ def test_image_names_windows_reserves_are_refused(
         _BADGE_UNLINKED,
         "2 errors in 2 files",
     ]
+
+
+def test_a_malformed_theme_strings_file(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theme = project.root / "theme"
+    theme.mkdir()
+    config = (project.root / "site_config.yaml").read_text(encoding="utf-8")
+    project.write("site_config.yaml", re.sub(r"theme: .*", "theme: theme", config))
+    project.write("theme/strings.yaml", "home: {fr: Accueil, en: Home}\nhome: {no: Hjem}\n")
+    assert check(project, capsys) == [
+        "theme/strings.yaml:2:1: duplicate key 'home' (first written at line 1) "
+        "(YAML keeps only the last one: remove or rename one of them)",
+        "1 error in 1 file",
+    ]
