@@ -22,7 +22,7 @@ from badgepages.keys import IssuerKey, load_keys
 from badgepages.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
 from badgepages.ledger import State as LedgerState
 from badgepages.models import BadgeSource, TextSource, did_you_mean, validate_document
-from badgepages.sources import Loc, YamlDocument, read_yaml
+from badgepages.sources import Loc, YamlDocument, read_source, read_yaml
 from badgepages.text import Localized, localize
 from badgepages.workers import map_in_order
 
@@ -357,10 +357,9 @@ class _Loader:
         languages = self.config.languages
         files: list[tuple[str, str, bytes, str]] = []
         for slug, display, file in self._files(RECIPIENTS_DIR):
-            try:
-                raw = file.read_bytes()
-            except OSError as exc:
-                self._error(SourceLocation(display), f"cannot read file: {exc.strerror}")
+            raw, problems = read_source(file, display)
+            if raw is None:
+                self.problems.extend(problems)
                 continue
             files.append((slug, display, raw, digest(code_version(), *languages, display, raw)))
         missing = [(display, raw) for _, display, raw, key in files if cache.get(key) is None]

@@ -85,14 +85,20 @@ Parsed = tuple[YamlDocument | None, list[Diagnostic]]
 
 def read_yaml(file: Path, display_path: str) -> Parsed:
     """Read one YAML file: its document (unless unreadable) and every problem found."""
+    raw, problems = read_source(file, display_path)
+    return parse_yaml(raw, display_path) if raw is not None else (None, problems)
+
+
+def read_source(file: Path, display_path: str) -> tuple[bytes | None, list[Diagnostic]]:
+    """Return a source file's bytes, reading at most one byte past the size limit."""
     if file.exists() and not file.is_file():  # a folder, or a pipe that would never end
         return None, [Diagnostic(SourceLocation(display_path), "not a regular file")]
     try:
         with file.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
+            return stream.read(MAX_FILE_BYTES + 1), []
     except OSError as exc:
-        return None, [Diagnostic(SourceLocation(display_path), f"cannot read file: {exc.strerror}")]
-    return parse_yaml(raw, display_path)
+        message = f"cannot read file: {exc.strerror}"
+        return None, [Diagnostic(SourceLocation(display_path), message)]
 
 
 def parse_yaml(raw: bytes, display_path: str) -> Parsed:
