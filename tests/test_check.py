@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -422,4 +423,22 @@ def test_a_malformed_theme_strings_file(
         "theme/strings.yaml:2:1: duplicate key 'home' (first written at line 1) "
         "(YAML keeps only the last one: remove or rename one of them)",
         "1 error in 1 file",
+    ]
+
+
+def test_huge_files_and_pipes_are_refused_without_reading_them(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (project.root / "recipients/huge.yaml").open("wb") as stream:
+        stream.truncate(4 * 1024**3)  # sparse: check reads one byte past the limit, no more
+    os.mkfifo(project.root / "recipients/pipe.yaml")
+    with (project.root / "badges/big.yaml").open("wb") as stream:
+        stream.truncate(1024**2 + 1)
+    assert check(project, capsys) == [
+        "badges/big.yaml:1:1: file is larger than 1024 KiB "
+        "(a source file holds text only; is it the right file?)",
+        "recipients/huge.yaml:1:1: file is larger than 1024 KiB "
+        "(a source file holds text only; is it the right file?)",
+        "recipients/pipe.yaml:1:1: not a regular file",
+        "3 errors in 3 files",
     ]
