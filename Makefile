@@ -47,6 +47,7 @@ schemas: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_reader.py
 
 # Refresh constraints.txt: resolve pyproject.toml afresh in a throw-away venv and pin what it
 # installed, by version only (a pin to a file or URL cannot install on another machine).

@@ -22,13 +22,19 @@ from badgepages.keys import IssuerKey, load_keys
 from badgepages.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
 from badgepages.ledger import State as LedgerState
 from badgepages.models import BadgeSource, TextSource, did_you_mean, validate_document
-from badgepages.sources import Loc, YamlDocument, read_yaml
+from badgepages.sources import Loc, YamlDocument, read_source, read_yaml
 from badgepages.text import Localized, localize
 from badgepages.workers import map_in_order
 
 BADGES_DIR = "badges"
 RECIPIENTS_DIR = "recipients"
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Device names Windows reserves in any case and with any extension ("CON", "nul.txt",
+# "COM¹"): a repository holding one cannot be checked out there (Win32 "Naming Files").
+_WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul", "conin$", "conout$"]
+    + [f"{port}{n}" for port in ("com", "lpt") for n in [*"0123456789", "¹", "²", "³"]]
+)
+_SLUG = re.compile(r"^(?!(?:con|prn|aux|nul|com\d|lpt\d)$)[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 Status = Literal["valid", "expired", "revoked"]
@@ -303,6 +309,14 @@ class _Loader:
         for file in sorted(files):
             display = f"{folder}/{file.name}"
             slug = file.stem
+            if _windows_reserved(file.name):
+                self._error(
+                    SourceLocation(display),
+                    f"file name '{file.name}' is reserved on Windows",
+                    f"rename it to '{_slugify(slug)}{file.suffix}': such a repository cannot "
+                    "be checked out on Windows",
+                )
+                continue
             if not _SLUG.match(slug):
                 self._error(
                     SourceLocation(display),
@@ -343,10 +357,9 @@ class _Loader:
         languages = self.config.languages
         files: list[tuple[str, str, bytes, str]] = []
         for slug, display, file in self._files(RECIPIENTS_DIR):
-            try:
-                raw = file.read_bytes()
-            except OSError as exc:
-                self._error(SourceLocation(display), f"cannot read file: {exc.strerror}")
+            raw, problems = read_source(file, display)
+            if raw is None:
+                self.problems.extend(problems)
                 continue
             files.append((slug, display, raw, digest(code_version(), *languages, display, raw)))
         missing = [(display, raw) for _, display, raw, key in files if cache.get(key) is None]
@@ -393,6 +406,13 @@ class _Loader:
         return badge if kind else None
 
     def _check_image(self, image: Path, name: str, location: SourceLocation) -> ImageKind | None:
+        if _windows_reserved(name):
+            self._error(
+                location,
+                f"image file name '{name}' is reserved on Windows",
+                "rename the file and this line: such a repository cannot be checked out on Windows",
+            )
+            return None
         if "/" in name or "\\" in name or not image.is_file():
             self._error(
                 location,
@@ -539,5 +559,12 @@ def _days_in_month(year: int, month: int) -> int:
 
 
 def _slugify(name: str) -> str:
+    """Return a valid slug made from a name (never one that Windows reserves)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "name"
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "name"
+    return f"{slug}-1" if _windows_reserved(slug) else slug
+
+
+def _windows_reserved(file_name: str) -> bool:
+    """Return whether Windows reserves a file name: its part before the first dot, any case."""
+    return file_name.split(".")[0].rstrip(" ").lower() in _WINDOWS_RESERVED

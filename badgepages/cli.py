@@ -29,6 +29,7 @@ from badgepages.keys import (
 )
 from badgepages.models import Url, did_you_mean
 from badgepages.pipeline import BuildOptions, SigningRequiredError, build
+from badgepages.render import STRINGS_FILE, load_strings
 from badgepages.signing import UnsafeCredentialError
 from badgepages.summary import render_summary
 
@@ -59,6 +60,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate every source and report all problems at once."""
     try:
         catalog = load_catalog(args.root, build_date())
+        load_strings(catalog.config.theme_dir / STRINGS_FILE, catalog.config.root)
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
         return 1

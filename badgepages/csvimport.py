@@ -26,6 +26,7 @@ from badgepages.editing import NewAward, NewRecipient, PreparedFile, RecipientCh
 from badgepages.identity import normalize_email
 from badgepages.models import Email, Url, did_you_mean
 from badgepages.records import names
+from badgepages.text import find_forbidden_character, forbidden_character
 
 # Canonical column → accepted header names (compared after _header_key).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -222,6 +223,12 @@ class _Reader:
                 continue
             cells[column] = (location, self.headers[index])
             values[column] = _NEWLINE.sub("\n", value).strip()
+            if (bad := find_forbidden_character(value)) >= 0:
+                what, hint = forbidden_character(value[bad])
+                message = f"{what} is not allowed"
+                self.problems.append(
+                    Diagnostic(location, message, f"column '{self.headers[index]}': {hint}")
+                )
         for column, index in ((c, i) for i, c in self.columns.items()):
             cells.setdefault(column, (SourceLocation(self.path, line, index), self.headers[index]))
         row = self._validate(values, cells, line)

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+# What a diagnostic never prints as it is, since paths and messages quote the input: line
+# breaks (one diagnostic is one line, and a CI log line starting with '::' is a workflow
+# command), other C0 and C1 controls and DEL (terminal escape sequences), the bidirectional
+# controls (they reorder what is shown) and lone surrogates (undecodable file names).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """Return text with those characters escaped as ``\\n``, ``\\x01`` or ``\\u202e``."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    character = match.group()
+    code = ord(character)
+    return _SHORT_ESCAPES.get(character) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 @dataclass(frozen=True, order=True)
@@ -18,7 +37,7 @@ class SourceLocation:
     column: int = 1
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        return f"{printable(self.path)}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, order=True)
@@ -32,8 +51,9 @@ class Diagnostic:
 
     @property
     def text(self) -> str:
-        """Return the message with its hint, as one line."""
-        return f"{self.message} ({self.hint})" if self.hint else self.message
+        """Return the message with its hint, as one line of printable text."""
+        text = f"{self.message} ({self.hint})" if self.hint else self.message
+        return printable(text)
 
     def format_gcc(self) -> str:
         """Return ``path:line:col: message (hint)``, the form editors and CI logs link."""
@@ -44,13 +64,14 @@ class Diagnostic:
         """Return a GitHub Actions workflow command that annotates the source line."""
         loc = self.location
         text = _escape_github_data(self.text)
-        path = _escape_github_property(loc.path)
+        path = _escape_github_property(printable(loc.path))
         return f"::{self.severity} file={path},line={loc.line},col={loc.column}::{text}"
 
 
 def _escape_github_data(value: str) -> str:
-    # Workflow commands: '%', CR and LF must be percent-encoded in the message.
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Workflow commands: '%', CR and LF are percent-encoded in the message; printable text
+    # holds no CR or LF, so only '%' is left.
+    return value.replace("%", "%25")
 
 
 def _escape_github_property(value: str) -> str:

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     StrictBool,
     ValidationError,
     model_validator,
@@ -25,11 +26,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from badgepages.diagnostics import Diagnostic
-from badgepages.identity import new_award_id
+from badgepages.identity import EmailError, new_award_id, parse_email
 from badgepages.sources import Loc, YamlDocument
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Characters RFC 3986 §2 never allows in a URL (spaces of any kind included), and a '%'
+# that does not start a percent-encoded byte (§2.1).
+_NOT_IN_URLS = re.compile(r'[\s"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})')
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DURATION = re.compile(r"^[1-9]\d*[ymwd]$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -38,6 +41,12 @@ AWARD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 def _fail(message: str, hint: str = "") -> PydanticCustomError:
     return PydanticCustomError("badgepages", message, {"hint": hint})
+
+
+def _quote(value: Any) -> str:
+    """Return a value quoted for a message, cut after 60 characters (a value can be huge)."""
+    text = str(value)
+    return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
 
 
 def _check_text(value: Any) -> Any:
@@ -49,26 +58,46 @@ def _check_text(value: Any) -> Any:
         for language, text in value.items():
             if not _LANGUAGE.match(language):
                 raise _fail(
-                    f"'{language}' is not a language code",
+                    f"{_quote(language)} is not a language code",
                     "use two-letter codes such as fr: and en:",
                 )
             if not isinstance(text, str) or not text.strip():
-                raise _fail(f"the '{language}' text is empty or not text")
+                raise _fail(f"the {_quote(language)} text is empty or not text")
         return value
     raise _fail("expected text, or one text per language such as {fr: …, en: …}")
 
 
 def _check_email(value: str) -> str:
-    if not _EMAIL.match(value.strip()):
-        raise _fail(f"'{value}' is not a valid email address", "write it as name@domain.tld")
+    try:
+        parse_email(value.strip())
+    except EmailError as error:
+        reason = error.reason[0].lower() + error.reason[1:].rstrip(".")
+        raise _fail(f"{_quote(value)} is not a valid email address", reason) from None
     return value
 
 
 def _check_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        raise _fail(f"'{value}' is not a valid web address", "write a full https:// URL")
+    try:
+        parts = urlsplit(value)
+        valid = parts.port is None or parts.port > 0
+    except ValueError:  # a bad IPv6 address or port
+        valid = False
+    if (
+        not valid
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None  # user:password@ before the host (a phishing classic)
+        or _NOT_IN_URLS.search(value)
+    ):
+        raise _fail(f"{_quote(value)} is not a valid web address", "write a full https:// URL")
     return value
+
+
+# Dates from the sources lie in these years: older is a typo, later overflows what dates can
+# hold once a validity is added (README "Source formats"). Validities are at most a century.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+MAX_VALIDITY = {"y": 100, "m": 1200, "w": 5200, "d": 36500}
+_UNIT_NAMES = {"y": "years", "m": "months", "w": "weeks", "d": "days"}
 
 
 def _parse_date(value: Any) -> Any:
@@ -76,44 +105,74 @@ def _parse_date(value: Any) -> Any:
         return value
     if isinstance(value, str) and _ISO_DATE.match(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
-    raise _fail(f"'{value}' is not a date", "write it as YYYY-MM-DD, e.g. 2025-06-30")
+        else:
+            if FIRST_YEAR <= day.year <= LAST_YEAR:
+                return day
+            raise _fail(
+                f"{_quote(value)} is not between the years {FIRST_YEAR} and {LAST_YEAR}",
+                "check the year",
+            )
+    raise _fail(f"{_quote(value)} is not a date", "write it as YYYY-MM-DD, e.g. 2025-06-30")
 
 
 def _check_duration(value: str) -> str:
     if not _DURATION.match(value):
         raise _fail(
-            f"'{value}' is not a duration",
+            f"{_quote(value)} is not a duration",
             "write a number and a unit: 2y (years), 18m (months), 6w (weeks), 90d (days)",
+        )
+    unit = value[-1]
+    if len(value) > 6 or int(value[:-1]) > MAX_VALIDITY[unit]:  # no int() of 5,000 digits
+        raise _fail(
+            f"{_quote(value)} is longer than a century",
+            f"write at most {MAX_VALIDITY[unit]}{unit} ({MAX_VALIDITY[unit]} {_UNIT_NAMES[unit]})",
         )
     return value
 
 
 def _check_slug(value: str) -> str:
     if not _SLUG.match(value):
-        raise _fail(f"'{value}' is not a valid slug", "use lower-case letters, digits and '-'")
+        raise _fail(
+            f"{_quote(value)} is not a valid slug", "use lower-case letters, digits and '-'"
+        )
     return value
 
 
 def _check_language(value: str) -> str:
     if not _LANGUAGE.match(value):
-        raise _fail(f"'{value}' is not a language code", "use two-letter codes such as fr, en")
+        raise _fail(
+            f"{_quote(value)} is not a language code", "use two-letter codes such as fr, en"
+        )
     return value
 
 
 def _check_award_id(value: str) -> str:
     if not AWARD_ID.match(value):
         raise _fail(
-            f"award id '{value}' is not a permanent random id",
+            f"award id {_quote(value)} is not a permanent random id",
             f"ids are 16-64 letters, digits, '-' or '_', e.g. {new_award_id()}",
+        )
+    return value
+
+
+def _check_name(value: Any) -> Any:
+    texts = [value] if isinstance(value, str) else value.values()
+    if any(len(text) > MAX_NAME_CHARACTERS for text in texts):
+        raise _fail(
+            f"a name is at most {MAX_NAME_CHARACTERS} characters",
+            "shorten it: titles and cards show it whole",
         )
     return value
 
 
 TextSource = str | dict[str, str]
 Text = Annotated[TextSource, BeforeValidator(_check_text)]
+# A name (of the issuer, a badge, a skill, a recipient) is shown whole in titles and cards.
+MAX_NAME_CHARACTERS = 200
+Name = Annotated[Text, AfterValidator(_check_name)]
 Email = Annotated[str, AfterValidator(_check_email)]
 Url = Annotated[str, AfterValidator(_check_url)]
 IsoDate = Annotated[date, BeforeValidator(_parse_date)]
@@ -161,7 +220,7 @@ ACHIEVEMENT_TYPES = [
 def _check_achievement_type(value: str) -> str:
     if value not in ACHIEVEMENT_TYPES and not re.fullmatch(r"ext:[A-Za-z0-9._-]+", value):
         hint = did_you_mean(value, ACHIEVEMENT_TYPES) or "e.g. Badge, CoCurricular, Competency"
-        raise _fail(f"'{value}' is not an Open Badges 3.0 achievement type", hint)
+        raise _fail(f"{_quote(value)} is not an Open Badges 3.0 achievement type", hint)
     return value
 
 
@@ -175,7 +234,7 @@ class _Source(BaseModel):
 class IssuerSource(_Source):
     """The organisation that issues the badges."""
 
-    name: Text
+    name: Name
     url: Url
     email: Email
     description: Text | None = None
@@ -198,7 +257,7 @@ class SiteConfigSource(_Source):
 class SkillSource(_Source):
     """A skill the badge aligns with, e.g. an ESCO skill."""
 
-    name: Text
+    name: Name
     url: Url
     framework: str | None = None
 
@@ -206,7 +265,7 @@ class SkillSource(_Source):
 class BadgeSource(_Source):
     """``badges/<slug>.yaml``: one kind of badge."""
 
-    name: Text
+    name: Name
     description: Text = Field(description="Markdown")
     criteria: Text = Field(description="Markdown: what an earner did to earn it")
     image: str = Field(description="SVG or PNG file beside this YAML file")
@@ -248,7 +307,7 @@ class AwardSource(_Source):
 class RecipientSource(_Source):
     """``recipients/<slug>.yaml``: a person and the badges they earned."""
 
-    name: str | None = Field(None, min_length=1)
+    name: Annotated[str, AfterValidator(_check_name)] | None = Field(None, min_length=1)
     email: Email | None = None
     public: StrictBool = Field(
         False, description="Consent to show the name and a public page (default false)"
@@ -271,6 +330,10 @@ class RecipientSource(_Source):
             if getattr(self, key) is None:
                 raise _fail(f"missing required key '{key}'")
         return self
+
+
+class ThemeStringsSource(RootModel[dict[str, dict[Language, Annotated[str, Field(min_length=1)]]]]):
+    """``theme/strings.yaml``: every text of the pages, by key, one per language."""
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -304,7 +367,7 @@ def _diagnostic(document: YamlDocument, model: type[BaseModel], error: Any) -> D
     if kind == "bool_type":
         return Diagnostic(
             location,
-            f"'{value}' is not true or false",
+            f"{_quote(value)} is not true or false",
             "write true or false; YAML 1.1 tools read yes/no/on/off differently",
         )
     return Diagnostic(location, _type_message(kind, value, error["msg"]))

@@ -13,11 +13,13 @@ from urllib.parse import urlencode
 import jinja2
 import markdown
 import nh3
-import yaml
 from markupsafe import Markup
 
 from badgepages import policy
 from badgepages.catalog import Award, Badge, Catalog, Recipient
+from badgepages.diagnostics import SourceError
+from badgepages.models import ThemeStringsSource, validate_document
+from badgepages.sources import read_yaml
 from badgepages.urls import SiteUrls
 
 TEMPLATES_DIR = "templates"
@@ -96,7 +98,7 @@ class Renderer:
         self.catalog = catalog
         self.urls = urls
         self.build_date = build_date
-        self.strings = _load_strings(theme_dir / STRINGS_FILE)
+        self.strings = load_strings(theme_dir / STRINGS_FILE, catalog.config.root)
         self.environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(theme_dir / TEMPLATES_DIR),
             autoescape=True,
@@ -154,11 +156,16 @@ class Renderer:
         return translate
 
 
-def _load_strings(file: Path) -> dict[str, dict[str, str]]:
-    strings = yaml.safe_load(file.read_text(encoding="utf-8"))
-    if not isinstance(strings, dict):
-        raise ValueError(f"{file} must map string keys to texts per language")
-    return strings
+def load_strings(file: Path, root: Path) -> dict[str, dict[str, str]]:
+    """Read the theme's strings with the sources' strict reader; raise SourceError if bad."""
+    display = file.relative_to(root).as_posix() if file.is_relative_to(root) else str(file)
+    document, problems = read_yaml(file, display)
+    if document is not None:
+        strings, errors = validate_document(document, ThemeStringsSource)
+        if strings is not None and not problems:
+            return strings.root
+        problems.extend(errors)
+    raise SourceError(problems)
 
 
 def _linker(page_path: str) -> Callable[[str], str]:

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 from PIL import Image
 
 from badgepages import baking
 from badgepages.catalog import Award, load_catalog
 from badgepages.keys import SECRET_VARIABLE, add_new_key
+from badgepages.render import load_strings
 from badgepages.signing import load_signing_key, sign_credential
 from badgepages.verify import verify_document
 from tests.browser_support import (
@@ -747,7 +747,7 @@ def test_every_reason_the_scripts_give_has_a_text_in_both_languages() -> None:
     named = set(
         re.findall(r"'((?:live|status|email_check|verify)_[a-z]+(?:_[a-z0-9]+)*)'", scripts)
     )
-    strings = yaml.safe_load((REPO / "theme" / "strings.yaml").read_text(encoding="utf-8"))
+    strings = load_strings(REPO / "theme" / "strings.yaml", REPO)
     base = (TEMPLATES / "base.html").read_text(encoding="utf-8")
     verify_page = (TEMPLATES / "verify.html").read_text(encoding="utf-8")
     award_page = (TEMPLATES / "award.html").read_text(encoding="utf-8")
