@@ -16,7 +16,18 @@ from typing import TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import csvimport, editing, erasure, failures, fetching, preview, schemas, verify
+from badgepages import (
+    csvimport,
+    editing,
+    erasure,
+    failures,
+    fetching,
+    preview,
+    publish,
+    s3,
+    schemas,
+    verify,
+)
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, summarize
@@ -27,6 +38,7 @@ from badgepages.keys import (
     add_new_key,
     read_secret_file,
 )
+from badgepages.ledger import LedgerError, load_ledger
 from badgepages.models import Url, did_you_mean
 from badgepages.pipeline import BuildOptions, SigningRequiredError, build
 from badgepages.render import STRINGS_FILE, load_strings
@@ -352,6 +364,39 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the built site to S3-compatible object storage: changed objects only."""
+    site = args.site
+    if site is None:
+        config, problems = load_config(args.root)
+        if config is None:
+            print(f"error: {problems[0].text}, or give the built folder with --site",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        site = config.output_dir
+    try:
+        target = s3.parse_target(args.target)
+        ledger = load_ledger(args.root)
+        store = s3.open_store(target, args.endpoint)
+        print(f"publishing {site} (built for {_built_for(site)}) to {target}", flush=True)
+        report = publish.publish_site(
+            site, store, ledger, keep_stale=args.keep_stale, dry_run=args.dry_run
+        )
+    except (s3.S3Error, LedgerError, publish.NotASiteError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def _built_for(site: Path) -> str:
+    try:
+        return load_config_base_url(site)
+    except (LookupError, ValueError, TypeError):
+        return "an unknown address"
+
+
 def cmd_schemas(args: argparse.Namespace) -> int:
     """Write the JSON Schemas that editors use to check the YAML sources."""
     written = schemas.write_schemas(args.root / schemas.SCHEMAS_DIR)
@@ -455,6 +500,23 @@ def make_parser() -> argparse.ArgumentParser:
     verify_cmd.add_argument("target", help="award page URL, credential/assertion JSON, PNG or SVG")
     verify_cmd.add_argument("--site", type=Path, help="answer the issuer's URLs from this folder")
     verify_cmd.add_argument("--base-url", help="the address the --site folder was built for")
+    publish_cmd = command(
+        "publish", cmd_publish, "publish the built site to S3-compatible object storage"
+    )
+    publish_cmd.add_argument("target", help="s3://BUCKET/PREFIX: where the site's paths go")
+    publish_cmd.add_argument(
+        "--site", type=Path, help="the built folder (default: the output of site_config.yaml)"
+    )
+    publish_cmd.add_argument(
+        "--endpoint", help="the S3 API's address, e.g. Cloudflare R2's (default: AWS, or "
+        "$AWS_ENDPOINT_URL_S3)",
+    )  # fmt: skip
+    publish_cmd.add_argument(
+        "--keep-stale",
+        action="store_true",
+        help="keep objects a previous publish wrote that this build no longer has",
+    )
+    publish_cmd.add_argument("--dry-run", action="store_true", help="report; change nothing")
     return parser
 
 

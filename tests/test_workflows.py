@@ -33,7 +33,7 @@ def actionlint() -> str:
 
 
 def test_there_are_workflows_and_forms() -> None:
-    assert [w.name for w in WORKFLOWS] == ["check.yml", "deploy.yml"]
+    assert [w.name for w in WORKFLOWS] == ["check.yml", "deploy-s3.yml", "deploy.yml"]
     assert [f.name for f in FORMS] == ["request-award.yml", "request-revocation.yml"]
 
 
