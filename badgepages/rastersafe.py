@@ -130,8 +130,8 @@ def check_embedded_raster(data: bytes, media_type: str) -> bytes:
         raise
     # Pillow's decoders report damage with many exception types (OSError, SyntaxError,
     # ValueError, EOFError, struct.error…): every one of them means "damaged".
-    except Exception as error:
-        raise RasterError(f"it is not a readable {media_type} image ({error})") from None
+    except Exception:
+        raise RasterError(f"it is not a readable {media_type} image") from None
     return data
 
 

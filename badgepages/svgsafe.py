@@ -368,11 +368,7 @@ def _parse(data: bytes) -> etree._Element:
                     "simplify the drawing",
                 )
     except etree.XMLSyntaxError as error:
-        line, column = error.position
-        message = _LXML_POSITION.sub("", error.msg or "syntax error")
-        raise UnsafeSvgError(
-            line or 1, f"the SVG is not well-formed XML: {message}", None, column
-        ) from None
+        raise _syntax_error(error, events.error_log) from None
     root = events.root
     if root is None:
         raise UnsafeSvgError(1, "the SVG is empty")
@@ -384,6 +380,20 @@ def _parse(data: bytes) -> etree._Element:
             f'start the file with <svg xmlns="{SVG_NS}">',
         )
     return root
+
+
+def _syntax_error(error: etree.XMLSyntaxError, log: etree._ListErrorLog) -> UnsafeSvgError:
+    """Return the parser's first fatal error (iterparse may raise a later, vaguer one)."""
+    line, column = error.position
+    message = error.msg or "syntax error"
+    for entry in log:
+        if entry.level >= etree.ErrorLevels.ERROR:
+            line, column, message = entry.line, entry.column, entry.message
+            break
+    message = _LXML_POSITION.sub("", message)
+    return UnsafeSvgError(
+        max(line, 1), f"the SVG is not well-formed XML: {message}", None, max(column, 1)
+    )
 
 
 # -- the allow-list --------------------------------------------------------------------------

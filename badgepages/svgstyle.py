@@ -128,6 +128,8 @@ _FUNCTIONS = frozenset(
 )
 # A reference to an element of the same document: '#' and an XML name (no space, no quote).
 FRAGMENT = re.compile(r"#[\w.:-]+\Z")
+# Characters XML 1.0 (§2.2) cannot hold: a CSS escape such as \1 decodes to one of them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _EXCERPT = 60
 
 
@@ -150,7 +152,7 @@ def sanitize_declarations(text: str) -> tuple[str, list[str]]:
     for node in nodes:
         css = _declaration(node)
         if css is None:
-            removed.append(excerpt(tinycss2.serialize([node])))
+            removed.append(_shown(node))
         else:
             kept.append(css)
     return "; ".join(kept), removed
@@ -166,7 +168,7 @@ def sanitize_stylesheet(text: str) -> tuple[str, list[str]]:
     removed: list[str] = []
     for node in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
         if not isinstance(node, ast.QualifiedRule) or _selector_problem(node.prelude):
-            removed.append(excerpt(tinycss2.serialize([node])))
+            removed.append(_shown(node))
             continue
         declarations, dropped = sanitize_declarations(tinycss2.serialize(node.content))
         removed.extend(dropped)
@@ -176,10 +178,19 @@ def sanitize_stylesheet(text: str) -> tuple[str, list[str]]:
     return "\n".join(kept), removed
 
 
-def excerpt(text: str) -> str:
+def _excerpt(text: str) -> str:
     """Return CSS as one short line, for a diagnostic."""
     line = " ".join(text.split())
     return line if len(line) <= _EXCERPT else line[: _EXCERPT - 1] + "…"
+
+
+def _shown(node: ast.Node) -> str:
+    """Return a dropped declaration or rule as one short line, without its final ';'."""
+    if isinstance(node, ast.Declaration):
+        return _excerpt(f"{node.name}: {tinycss2.serialize(node.value).strip()}")
+    if isinstance(node, ast.ParseError):
+        return "CSS that does not parse"
+    return _excerpt(tinycss2.serialize([node]).strip().removesuffix(";"))
 
 
 def _declaration(node: ast.Node) -> str | None:
@@ -188,7 +199,7 @@ def _declaration(node: ast.Node) -> str | None:
     if _tokens_problem(node.value):
         return None
     value = tinycss2.serialize(node.value).strip()
-    if not value or "<" in value:
+    if not value or "<" in value or _NOT_XML.search(value):
         return None
     return f"{node.lower_name}: {value}{' !important' if node.important else ''}"
 
@@ -201,7 +212,7 @@ def _selector_problem(prelude: Iterable[ast.Node]) -> bool:
             return True
         if isinstance(token, (ast.LiteralToken, ast.StringToken)) and "<" in token.value:
             return True
-    return False
+    return bool(_NOT_XML.search(tinycss2.serialize(prelude)))
 
 
 def _tokens_problem(tokens: Iterable[ast.Node]) -> str | None:
