@@ -452,7 +452,7 @@ class _Sanitizer:
     def style_attribute(self, element: etree._Element, value: str) -> None:
         css, dropped = svgstyle.sanitize_declarations(value)
         for declaration in dropped:
-            self.note(element, f"removed CSS '{_shown(declaration)}' from <{_local(element)}>")
+            self.note(element, f"removed CSS from <{_local(element)}>: {_shown(declaration)}")
         if css:
             element.set("style", css)
         else:
@@ -463,7 +463,7 @@ class _Sanitizer:
             self.removed(child, f"removed {_kind(child)} inside <style>")
         css, dropped = svgstyle.sanitize_stylesheet(element.text or "")
         for rule in dropped:
-            self.note(element, f"removed CSS '{_shown(rule)}' from <style>")
+            self.note(element, f"removed CSS from <style>: {_shown(rule)}")
         element.text = css or None
 
     def octaves(self, element: etree._Element, value: str) -> None:

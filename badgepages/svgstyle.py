@@ -128,24 +128,33 @@ _FUNCTIONS = frozenset(
 )
 # A reference to an element of the same document: '#' and an XML name (no space, no quote).
 FRAGMENT = re.compile(r"#[\w.:-]+\Z")
+# Blocks and functions inside one another: tinycss2 recurses once for each.
+MAX_NESTING = 32
+_TOO_DEEP = f"all of it, nested more than {MAX_NESTING} brackets deep"
 # Characters XML 1.0 (§2.2) cannot hold: a CSS escape such as \1 decodes to one of them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_EXCERPT = 60
+_EXCERPT = 50
 
 
 def value_problem(value: str) -> str | None:
     """Return why a presentation attribute's value is unsafe, or None when it is safe."""
+    if _too_deep(value):
+        return f"it nests more than {MAX_NESTING} brackets deep"
     return _tokens_problem(tinycss2.parse_component_value_list(value, skip_comments=True))
 
 
 def fragment_references(value: str) -> list[str]:
     """Return the ids a CSS value points at with ``url(#id)``, without the '#'."""
+    if _too_deep(value):
+        return []
     tokens = tinycss2.parse_component_value_list(value, skip_comments=True)
     return [target[1:] for target in _urls(tokens) if FRAGMENT.match(target)]
 
 
 def sanitize_declarations(text: str) -> tuple[str, list[str]]:
-    """Return a style attribute's allowed declarations as CSS, and excerpts of those dropped."""
+    """Return a style attribute's allowed declarations as CSS, and what was dropped (quoted)."""
+    if _too_deep(text):
+        return "", [_TOO_DEEP]
     kept: list[str] = []
     removed: list[str] = []
     nodes = tinycss2.parse_declaration_list(text, skip_comments=True, skip_whitespace=True)
@@ -159,11 +168,13 @@ def sanitize_declarations(text: str) -> tuple[str, list[str]]:
 
 
 def sanitize_stylesheet(text: str) -> tuple[str, list[str]]:
-    """Return a ``<style>`` sheet's allowed rules as CSS, and excerpts of what was dropped.
+    """Return a ``<style>`` sheet's allowed rules as CSS, and what was dropped (quoted).
 
     At-rules go (``@import`` and ``@font-face`` fetch; the rest is not needed by badge art),
     and so do rules whose selector is not plain text; kept rules keep allowed declarations.
     """
+    if _too_deep(text):
+        return "", [_TOO_DEEP]
     kept: list[str] = []
     removed: list[str] = []
     for node in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
@@ -178,6 +189,19 @@ def sanitize_stylesheet(text: str) -> tuple[str, list[str]]:
     return "\n".join(kept), removed
 
 
+def _too_deep(css: str) -> bool:
+    """Tell whether brackets nest past the limit (counting those in strings: stricter)."""
+    depth = 0
+    for char in css:
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return False
+
+
 def _excerpt(text: str) -> str:
     """Return CSS as one short line, for a diagnostic."""
     line = " ".join(text.split())
@@ -185,12 +209,12 @@ def _excerpt(text: str) -> str:
 
 
 def _shown(node: ast.Node) -> str:
-    """Return a dropped declaration or rule as one short line, without its final ';'."""
+    """Return a dropped declaration or rule as one short quoted line, without its ';'."""
     if isinstance(node, ast.Declaration):
-        return _excerpt(f"{node.name}: {tinycss2.serialize(node.value).strip()}")
+        return f"'{_excerpt(f'{node.name}: {tinycss2.serialize(node.value).strip()}')}'"
     if isinstance(node, ast.ParseError):
-        return "CSS that does not parse"
-    return _excerpt(tinycss2.serialize([node]).strip().removesuffix(";"))
+        return "a part that does not parse"
+    return f"'{_excerpt(tinycss2.serialize([node]).strip().removesuffix(';'))}'"
 
 
 def _declaration(node: ast.Node) -> str | None:

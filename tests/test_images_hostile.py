@@ -14,10 +14,13 @@ import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import png as pypng
 import pytest
+import tinycss2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -285,39 +288,51 @@ REMOVED: dict[str, tuple[str, list[str]]] = {
     ),
     "CSS @import": (
         "<style>@import url(https://evil.example/a.css);</style>",
-        ["removed CSS '@import url(https://evil.example/a.css)' from <style>"],
+        ["removed CSS from <style>: '@import url(https://evil.example/a.css)'"],
     ),
     "CSS @font-face": (
         "<style>@font-face { font-family: x; src: url(https://evil.example/f.woff) }</style>",
-        ["removed CSS '@font-face { font-family: x; src: url(https://evil.example/…' from <style>"],
+        ["removed CSS from <style>: '@font-face { font-family: x; src: url(https://evi…'"],
     ),
     "CSS url() in a rule": (
         "<style>circle { fill: url(https://evil.example/p.svg#p) }</style>",
-        ["removed CSS 'fill: url(https://evil.example/p.svg#p)' from <style>"],
+        ["removed CSS from <style>: 'fill: url(https://evil.example/p.svg#p)'"],
     ),
     "CSS url() hidden by an escape": (
         "<style>circle { fill: u\\72l(https://evil.example/p.svg#p) }</style>",
-        ["removed CSS 'fill: url(https://evil.example/p.svg#p)' from <style>"],
+        ["removed CSS from <style>: 'fill: url(https://evil.example/p.svg#p)'"],
     ),
     "CSS image-set()": (
         "<style>circle { fill: image-set('https://evil.example/x.png' 1x) }</style>",
-        ["removed CSS 'fill: image-set(\"https://evil.example/x.png\" 1x)' from <style>"],
+        ["removed CSS from <style>: 'fill: image-set(\"https://evil.example/x.png\" 1x)'"],
     ),
     "CSS selector with url()": (
         "<style>circle:not(url(https://evil.example/)) { fill: red }</style>",
-        ["removed CSS 'circle:not(url(https://evil.example/)) { fill: red }' from <style>"],
+        ["removed CSS from <style>: 'circle:not(url(https://evil.example/)) { fill: re…'"],
+    ),
+    "CSS nested past the limit": (
+        f"<style>{'circle { ' * 40000}</style>",
+        ["removed CSS from <style>: all of it, nested more than 32 brackets deep"],
+    ),
+    "presentation value nested past the limit": (
+        f'<g fill="{"rgb(" * 10000}"/>',
+        [f'removed fill="{"rgb(" * 14}rgb…" from <g>: it nests more than 32 brackets deep'],
+    ),
+    "CSS that does not parse": (
+        '<rect width="1" height="1" style="(pwned); fill: red"/>',
+        ["removed CSS from <rect>: a part that does not parse"],
     ),
     "style attribute url()": (
         '<rect width="1" height="1" style="fill: url(https://evil.example/p.svg#p)"/>',
-        ["removed CSS 'fill: url(https://evil.example/p.svg#p)' from <rect>"],
+        ["removed CSS from <rect>: 'fill: url(https://evil.example/p.svg#p)'"],
     ),
     "style attribute behavior": (
         '<rect width="1" height="1" style="behavior: url(pwned.htc); fill: red"/>',
-        ["removed CSS 'behavior: url(pwned.htc)' from <rect>"],
+        ["removed CSS from <rect>: 'behavior: url(pwned.htc)'"],
     ),
     "style attribute -moz-binding": (
         '<rect width="1" height="1" style="-moz-binding: url(https://evil.example/x.xml)"/>',
-        ["removed CSS '-moz-binding: url(https://evil.example/x.xml)' from <rect>"],
+        ["removed CSS from <rect>: '-moz-binding: url(https://evil.example/x.xml)'"],
     ),
     "fill pointing at another site": (
         '<rect width="1" height="1" fill="url(https://evil.example/p.svg#p)"/>',
@@ -764,6 +779,38 @@ def test_text_inserted_anywhere_is_published_or_refused(position: int, insert: s
     except svgsafe.UnsafeSvgError:
         return
     assert svgsafe.sanitize_svg(published).data == published
+
+
+CSS_PIECES = ["fill", ":", ";", " ", "url(", "#a", ")", "'", '"', "\\", "@import", "{", "}"]
+CSS_PIECES += ["https://evil.example/", "u\\72l(", "image-set(", "red", "/*", "*/", "("]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CSS_PIECES) | st.text(max_size=5), max_size=30).map("".join))
+def test_css_keeps_only_inert_declarations(css: str) -> None:
+    for sanitize_css in (svgstyle.sanitize_declarations, svgstyle.sanitize_stylesheet):
+        kept, _ = sanitize_css(css)
+        assert not list(outside_references(tinycss2.parse_component_value_list(kept))), kept
+        assert sanitize_css(kept) == (kept, [])
+    svgstyle.value_problem(css)  # never raises
+
+
+def outside_references(tokens: list[Any]) -> Iterator[str]:
+    """Yield what CSS tokens fetch or declare outside the document (strings are inert)."""
+    for token in tokens:
+        if token.type == "at-keyword":
+            yield f"@{token.value}"
+        elif token.type == "url" and not token.value.startswith("#"):
+            yield token.value
+        elif token.type == "function":
+            arguments = [t for t in token.arguments if t.type != "whitespace"]
+            if token.lower_name == "url" and not (
+                arguments and arguments[0].type == "string" and arguments[0].value[:1] == "#"
+            ):
+                yield tinycss2.serialize([token])
+            yield from outside_references(token.arguments)
+        elif token.type in ("() block", "[] block", "{} block"):
+            yield from outside_references(token.content)
 
 
 # -- PNG: refused, where the image is named ---------------------------------------------------
