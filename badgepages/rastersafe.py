@@ -29,6 +29,8 @@ _MAX_CHUNK = 2**31 - 1  # §5.3: a chunk's length is at most 2^31 - 1
 # Chunks a published image keeps: pixel data, transparency and colour space (§11.2, §11.3).
 _KEPT = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP"})
 _TEXT = frozenset({b"tEXt", b"zTXt", b"iTXt"})
+# §11.3: the fixed lengths of the colour-space chunks (decoders refuse other lengths).
+_COLOUR_LENGTHS = {b"gAMA": 4, b"cHRM": 32, b"sRGB": 1}
 _BAKED_KEYWORDS = (b"openbadges", b"openbadgecredential")
 # §11.2.1: allowed bit depths per colour type, and samples per pixel.
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
@@ -99,6 +101,8 @@ def clean_png(data: bytes) -> CleanPng:
             _check_transparency(header, body, palette)
         elif kind == b"iCCP":
             _check_profile(body)
+        elif kind in _COLOUR_LENGTHS and len(body) != _COLOUR_LENGTHS[kind]:
+            raise RasterError(f"its {_name(kind)} chunk is damaged (wrong length)")
         elif kind in _TEXT and body.split(b"\x00", 1)[0] in _BAKED_KEYWORDS:
             keyword = body.split(b"\x00", 1)[0].decode("ascii")
             removed.append(f"an Open Badge baked into it (keyword {keyword})")

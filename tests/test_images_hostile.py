@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from PIL import Image
 
-from badgepages import baking, images, rastersafe, svgsafe, svgstyle
+from badgepages import baking, cards, images, rastersafe, svgsafe, svgstyle
 from badgepages.diagnostics import SourceLocation
 from tests.conftest import Project
 
@@ -918,6 +918,18 @@ PNG_REFUSED: dict[str, tuple[bytes, str]] = {
         ),
         f"its colour profile (iCCP chunk) inflates beyond {rastersafe.MAX_ICC_BYTES} bytes",
     ),
+    "gamma of the wrong length": (
+        insert_after_header(SIXTEEN, chunk(b"gAMA", b"\1")),
+        "its gAMA chunk is damaged (wrong length)",
+    ),
+    "chromaticities of the wrong length": (
+        insert_after_header(SIXTEEN, chunk(b"cHRM", b"\1" * 3)),
+        "its cHRM chunk is damaged (wrong length)",
+    ),
+    "empty sRGB": (
+        insert_after_header(SIXTEEN, chunk(b"sRGB", b"")),
+        "its sRGB chunk is damaged (wrong length)",
+    ),
     "not a PNG at all": (b"GIF89a pwned", "it is not a PNG file"),
 }
 
@@ -1047,6 +1059,43 @@ def test_any_changed_byte_or_truncation_is_refused(
     for damaged in (changed, encoded[:position]):
         with pytest.raises(rastersafe.RasterError):
             rastersafe.clean_png(damaged)
+
+
+def split_chunks(data: bytes) -> list[bytes]:
+    chunks, offset = [], 8
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        chunks.append(data[offset : offset + 12 + length])
+        offset += 12 + length
+    return chunks
+
+
+KINDS = [b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"IDAT", b"IHDR", b"IEND"]
+KINDS += [b"tEXt", b"zTXt", b"acTL", b"fdAT", b"prVt", b"sBIT", b"bKGD"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    images_st,
+    st.lists(st.tuples(st.integers(0, 20), st.sampled_from(KINDS), st.binary(max_size=40))),
+)
+def test_what_check_accepts_the_build_can_draw(
+    image: tuple[int, int, tuple[str, int], bool, int], inserts: list[tuple[int, bytes, bytes]]
+) -> None:
+    """Chunks with valid CRCs in any order and content: refused, or decoded by Pillow and
+    drawn on a card (a traceback in build after check passed is the failure)."""
+    width, height, (mode, depth), interlace, seed = image
+    chunks = split_chunks(pypng_image(width, height, mode, depth, interlace, seed)[0])
+    for position, kind, body in inserts:
+        chunks.insert(min(position, len(chunks)), chunk(kind, body))
+    data = rastersafe.PNG_SIGNATURE + b"".join(chunks)
+    try:
+        clean = rastersafe.clean_png(data).data
+    except rastersafe.RasterError:
+        return
+    with Image.open(io.BytesIO(clean)) as decoded:
+        decoded.load()
+    cards.render_card(clean, "Badge", "Issuer", None)
 
 
 # -- through check and build ---------------------------------------------------------------------
