@@ -242,7 +242,6 @@ class _Loader:
         self.today = today
         self.jobs = jobs
         self.problems: list[Diagnostic] = []
-        self.badge_files: set[str] = set()  # slugs with a file in badges/, loaded or not
 
     def load(
         self, keys: tuple[IssuerKey, ...], published: Ledger, theme_svgs: Mapping[str, bytes]
@@ -354,7 +353,6 @@ class _Loader:
 
     def _load_badges(self) -> Iterator[Badge]:
         for slug, document in self._documents(BADGES_DIR):
-            self.badge_files.add(slug)
             source, problems = validate_document(document, BadgeSource)
             self.problems.extend(problems)
             if source is not None:
@@ -451,8 +449,6 @@ class _Loader:
     def _link_award(self, entry: _AwardEntry, badges: dict[str, Badge]) -> Award | None:
         (award_id, slug, issued, expires_written, narrative, evidence, revoked, _) = entry.record
         badge = badges.get(slug)
-        if badge is None and slug in self.badge_files:
-            return None  # the badge's own file has the error
         if badge is None:
             hint = did_you_mean(slug, sorted(badges)) or "the badges are the files in badges/"
             self._error(entry.at("badge"), f"unknown badge '{slug}'", hint)

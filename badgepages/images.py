@@ -19,8 +19,8 @@ from badgepages.diagnostics import Diagnostic, SourceLocation
 
 ImageKind = Literal["svg", "png"]
 
-# Every award copies its badge's image four times (baked PNG and SVG, OB 2.0 and OB 3.0):
-# 1 MiB keeps a site of a thousand awards within GitHub Pages' 1 GB.
+# Every award page shows its badge's image and every baked download carries it: a badge is
+# a few kilobytes to a few hundred; 1 MiB leaves room without letting a photo through.
 MAX_IMAGE_BYTES = 1 << 20
 # Badges are shown up to 256 px; 512 px keeps them sharp on high-density screens.
 RASTER_SIZE = 512

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from badgepages import baking
 from badgepages.pipeline import BuildOptions, build
 from tests.browser_support import Browsing, Visit, serve
 from tests.conftest import BADGE, CONFIG, RECIPIENT
@@ -78,6 +79,10 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileSi
     (project / "site_config.yaml").write_text(config, "utf-8")
     folder = work / "site"
     build(project, BuildOptions(EXAMPLE_DAY, out_dir=folder))
+    # A badge baked from the published image, as a download would hold it.
+    image = (folder / "badges" / "civic" / "image.svg").read_bytes()
+    baked = baking.bake_svg(image, "credential", baking.OB3_SVG_NAMESPACE, '{"id": "x"}', None)
+    (folder / "baked.svg").write_bytes(baked)
     # The control: the payload as written, beside the site (never part of it).
     (folder / "raw.svg").write_text(HOSTILE, "utf-8")
     public_base = "https://example.github.io/badges/"
@@ -111,10 +116,13 @@ def test_every_published_svg_runs_no_script_and_makes_no_request(
         for p in hostile_site.folder.rglob("*.svg")
         if p.name != "raw.svg"
     )
-    assert {"issuer-logo.svg", "static/icons/hostile.svg", "badges/civic/image.svg"} <= set(
-        published
-    )
-    assert {"badge.svg", "credential.svg"} <= {Path(p).name for p in published}
+    assert {
+        "issuer-logo.svg",
+        "static/icons/hostile.svg",
+        "badges/civic/image.svg",
+        "baked.svg",
+    } <= set(published)
+    assert "qr.svg" in {Path(p).name for p in published}
     for path in published:
         visit, state = open_svg(browser, hostile_site, path)
         assert (state["pwned"], state["xhtml"]) == (None, None), path

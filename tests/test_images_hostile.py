@@ -1118,13 +1118,22 @@ def test_check_lists_svg_removals_and_build_publishes_none(
     status, output = project.run(capsys, "build", "--out", str(project.root / "site"))
     assert status == 0
     published = sorted((project.root / "site").rglob("*.svg"))
-    assert {p.name for p in published} >= {"image.svg", "badge.svg", "credential.svg"}
+    assert "badges/civic/image.svg" in {
+        p.relative_to(project.root / "site").as_posix() for p in published
+    }
     for file in published:
         content = file.read_bytes()
         for mark in PAYLOAD_MARKS:
             assert mark not in content, file
-    baked = (project.root / "site" / "awards" / "aaaaaaaaaaaaaaaaaaaa" / "badge.svg").read_bytes()
-    assert baked.count(b"<openbadges:") == 1
+    # Baked copies are made from the published image: each holds our element only.
+    image = (project.root / "site" / "badges" / "civic" / "image.svg").read_bytes()
+    for element, namespace in (
+        ("assertion", baking.OB2_SVG_NAMESPACE),
+        ("credential", baking.OB3_SVG_NAMESPACE),
+    ):
+        baked = baking.bake_svg(image, element, namespace, '{"id": "ours"}', None)
+        assert baked.count(b"<openbadges:") == 1
+        assert baking.unbake_svg(baked) == '{"id": "ours"}'
 
 
 def test_baked_png_holds_exactly_our_badge(
@@ -1140,18 +1149,13 @@ def test_baked_png_holds_exactly_our_badge(
     )
     status, output = project.run(capsys, "build", "--out", str(project.root / "site"))
     assert status == 0, output
-    award = project.root / "site" / "awards" / "aaaaaaaaaaaaaaaaaaaa"
-    assert (
-        badge_chunks((project.root / "site" / "badges" / "civic" / "image.png").read_bytes()) == 0
-    )
-    for name, keyword in (
-        ("badge.png", baking.OB2_KEYWORD),
-        ("credential.png", baking.OB3_KEYWORD),
-    ):
-        baked = (award / name).read_bytes()
+    image = (project.root / "site" / "badges" / "civic" / "image.png").read_bytes()
+    assert (badge_chunks(image), b"pwned" in image) == (0, False)
+    # Baked copies are made from the published image: each holds exactly one badge, ours.
+    for keyword in (baking.OB2_KEYWORD, baking.OB3_KEYWORD):
+        baked = baking.bake_png(image, keyword, '{"id": "ours"}')
         assert badge_chunks(baked) == 1
-        assert b"pwned" not in baked
-        assert baking.unbake_png(baked, keyword) is not None
+        assert baking.unbake_png(baked, keyword) == '{"id": "ours"}'
 
 
 @pytest.mark.parametrize(
@@ -1169,7 +1173,9 @@ def test_build_refuses_what_crashed_resvg(project: Project, case: str) -> None:
     assert (result.returncode, result.stderr) == (1, "")
     assert result.stdout.splitlines() == [
         f"badges/civic.svg:{REFUSED[case][1]}",
-        "1 error in 1 file",
+        "recipients/alice-martin.yaml:6:12: unknown badge 'civic' "
+        "(the badges are the files in badges/)",
+        "2 errors in 2 files",
         "nothing was built: fix the problems above",
     ]
 
