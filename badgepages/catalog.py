@@ -6,9 +6,8 @@ import functools
 import hashlib
 import re
 import unicodedata
-import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from badgepages import records
 from badgepages.cache import RecordCache, code_version, digest
 from badgepages.config import SiteConfig, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
+from badgepages.images import ImageKind, PublishedImage, load_image, load_theme_svgs
 from badgepages.keys import IssuerKey, load_keys
 from badgepages.ledger import LEDGER_FILE, Ledger, LedgerEntry, LedgerError, load_ledger
 from badgepages.ledger import State as LedgerState
@@ -35,10 +35,8 @@ _WINDOWS_RESERVED = frozenset(
     + [f"{port}{n}" for port in ("com", "lpt") for n in [*"0123456789", "¹", "²", "³"]]
 )
 _SLUG = re.compile(r"^(?!(?:con|prn|aux|nul|com\d|lpt\d)$)[a-z0-9]+(?:-[a-z0-9]+)*$")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 Status = Literal["valid", "expired", "revoked"]
-ImageKind = Literal["svg", "png"]
 
 
 @dataclass(frozen=True)
@@ -59,13 +57,18 @@ class Badge:
     description: Localized
     criteria: Localized
     image: Path
-    image_kind: ImageKind
+    published_image: PublishedImage  # checked and cleaned once by check; what build publishes
     tags: tuple[str, ...]
     skills: tuple[Skill, ...]
     valid_for: str | None
     version: str | None
     achievement_type: str
     digest: str  # of the badge's YAML and image, to tell what a change touches
+
+    @property
+    def image_kind(self) -> ImageKind:
+        """Return whether the badge's image is an SVG or a PNG."""
+        return self.published_image.kind
 
     @property
     def origin(self) -> SourceLocation:
@@ -152,6 +155,7 @@ class Catalog:
     keys: tuple[IssuerKey, ...]
     published: Ledger  # as recorded by the last deployment
     ledger: Ledger  # with this build's awards and badges added
+    theme_svgs: Mapping[str, bytes]  # the theme's static SVGs as published, by path
     warnings: tuple[Diagnostic, ...] = ()  # worth knowing, not blocking
 
     def status_entry(self, award: Award) -> LedgerEntry:
@@ -201,8 +205,10 @@ def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: 
         raise SourceError(
             [*problems, Diagnostic(SourceLocation(LEDGER_FILE), str(error))]
         ) from None
+    theme_svgs, theme_problems = load_theme_svgs(config.theme_dir / "static", root)
+    problems.extend(theme_problems)
     loader = _Loader(config, today, jobs)
-    catalog = loader.load(keys, published)
+    catalog = loader.load(keys, published, theme_svgs)
     problems.extend(loader.problems)
     if any(p.severity == "error" for p in problems):
         raise SourceError(problems)
@@ -237,7 +243,9 @@ class _Loader:
         self.jobs = jobs
         self.problems: list[Diagnostic] = []
 
-    def load(self, keys: tuple[IssuerKey, ...], published: Ledger) -> Catalog:
+    def load(
+        self, keys: tuple[IssuerKey, ...], published: Ledger, theme_svgs: Mapping[str, bytes]
+    ) -> Catalog:
         badges = {badge.slug: badge for badge in self._load_badges()}
         recipients: list[Recipient] = []
         entries: list[_AwardEntry] = []
@@ -262,6 +270,7 @@ class _Loader:
             keys,
             published,
             ledger,
+            theme_svgs,
         )
 
     def _check_nothing_unpublished(
@@ -384,28 +393,34 @@ class _Loader:
 
     def _badge(self, slug: str, document: YamlDocument, source: BadgeSource) -> Badge | None:
         image = self.config.root / BADGES_DIR / source.image
-        kind = self._check_image(image, source.image, document.locate(("image",)))
+        published = self._check_image(image, source.image, document.locate(("image",)))
         skills = tuple(
             Skill(self._text(s.name, document, ("skills", i, "name")), s.url, s.framework)
             for i, s in enumerate(source.skills)
         )
-        badge = Badge(
+        name = self._text(source.name, document, ("name",))
+        description = self._text(source.description, document, ("description",))
+        criteria = self._text(source.criteria, document, ("criteria",))
+        if published is None:
+            return None
+        return Badge(
             slug=slug,
-            name=self._text(source.name, document, ("name",)),
-            description=self._text(source.description, document, ("description",)),
-            criteria=self._text(source.criteria, document, ("criteria",)),
+            name=name,
+            description=description,
+            criteria=criteria,
             image=image,
-            image_kind=kind or "png",
+            published_image=published,
             tags=tuple(source.tags),
             skills=skills,
             valid_for=source.valid_for,
             version=source.version,
             achievement_type=source.achievement_type,
-            digest=_digest(self.config.root / BADGES_DIR / f"{slug}.yaml", image) if kind else "",
+            digest=_digest(self.config.root / BADGES_DIR / f"{slug}.yaml", image),
         )
-        return badge if kind else None
 
-    def _check_image(self, image: Path, name: str, location: SourceLocation) -> ImageKind | None:
+    def _check_image(
+        self, image: Path, name: str, location: SourceLocation
+    ) -> PublishedImage | None:
         if _windows_reserved(name):
             self._error(
                 location,
@@ -420,17 +435,9 @@ class _Loader:
                 "put the SVG or PNG file in badges/ and give its file name",
             )
             return None
-        try:
-            head = image.read_bytes()
-        except OSError as exc:
-            self._error(location, f"cannot read image '{name}': {exc.strerror}")
-            return None
-        if head.startswith(_PNG_SIGNATURE):
-            return "png"
-        if image.suffix.lower() == ".svg" and _is_svg(head):
-            return "svg"
-        self._error(location, f"image '{name}' is not a readable PNG or SVG file")
-        return None
+        published, problems = load_image(image, f"{BADGES_DIR}/{name}", location)
+        self.problems.extend(problems)
+        return published
 
     def _text(self, value: TextSource, document: YamlDocument, loc: Loc) -> Localized:
         localized, problems = localize(value, self.config.languages, document.locate(loc))
@@ -528,14 +535,6 @@ def _digest(*files: Path) -> str:
     for file in files:
         digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _is_svg(data: bytes) -> bool:
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError:
-        return False
-    return root.tag in ("svg", "{http://www.w3.org/2000/svg}svg")
 
 
 def _add_duration(start: date, duration: str | None) -> date | None:

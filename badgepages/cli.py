@@ -108,6 +108,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         print("nothing was built", file=sys.stderr)
         return 1
+    _list(report.warnings, args.format, sys.stdout)
     print(report.summary())
     outputs: Path | None = getattr(args, "outputs", None)
     if outputs is not None:

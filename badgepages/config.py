@@ -7,6 +7,7 @@ from pathlib import Path
 
 from badgepages.diagnostics import Diagnostic, SourceLocation
 from badgepages.did import DidWebError, did_document_url_path, did_from_base_url
+from badgepages.images import PublishedImage, load_image
 from badgepages.models import SiteConfigSource, TextSource, validate_document
 from badgepages.sources import YamlDocument, read_yaml
 from badgepages.text import Localized, localize
@@ -24,6 +25,7 @@ class Issuer:
     description: Localized | None
     logo: Path | None
     linkedin_organization_id: str | None
+    logo_image: PublishedImage | None = None  # checked and cleaned: what the site publishes
 
     def profile_fields(self) -> dict[str, str]:
         """Return the fields OB 2.0 and OB 3.0 issuer profiles share, in the default language."""
@@ -115,7 +117,7 @@ def _build_config(
         return localized
 
     issuer = source.issuer
-    logo = None
+    logo = logo_image = None
     if issuer.logo:
         logo = root / issuer.logo
         location = document.locate(("issuer", "logo"))
@@ -123,6 +125,9 @@ def _build_config(
             problems.append(Diagnostic(location, "the logo must be an SVG or PNG file"))
         elif not logo.is_file():
             problems.append(Diagnostic(location, f"logo file '{issuer.logo}' not found"))
+        else:
+            logo_image, found = load_image(logo, issuer.logo, location, render=False)
+            problems.extend(found)
     problems.extend(_check_base_url(source.base_url, document.locate(("base_url",))))
     description = issuer.description
     config = SiteConfig(
@@ -134,6 +139,7 @@ def _build_config(
             description=text(description, ("issuer", "description")) if description else None,
             logo=logo,
             linkedin_organization_id=issuer.linkedin_organization_id,
+            logo_image=logo_image,
         ),
         base_url=_with_slash(source.base_url),
         languages=languages,

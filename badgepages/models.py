@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from badgepages.diagnostics import Diagnostic
 from badgepages.identity import EmailError, new_award_id, parse_email
+from badgepages.images import LIMITS as IMAGE_LIMITS
 from badgepages.sources import Loc, YamlDocument
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -238,7 +239,11 @@ class IssuerSource(_Source):
     url: Url
     email: Email
     description: Text | None = None
-    logo: str | None = Field(None, description="Image file (SVG or PNG), relative to the project")
+    logo: str | None = Field(
+        None,
+        description=f"Image file (SVG or PNG), relative to the project; {IMAGE_LIMITS}; "
+        "published sanitised",
+    )
     linkedin_organization_id: str | None = Field(
         None, description="LinkedIn company id, used by the add-to-profile button"
     )
@@ -268,7 +273,12 @@ class BadgeSource(_Source):
     name: Name
     description: Text = Field(description="Markdown")
     criteria: Text = Field(description="Markdown: what an earner did to earn it")
-    image: str = Field(description="SVG or PNG file beside this YAML file")
+    image: str = Field(
+        description=f"SVG or PNG file beside this YAML file; {IMAGE_LIMITS}. Published "
+        "sanitised: SVG keeps only allow-listed elements and attributes, references to #ids "
+        "and embedded PNG, JPEG, GIF or WebP images; PNG keeps only its pixels and colour "
+        "information"
+    )
     tags: list[str] = Field(default_factory=list)
     skills: list[SkillSource] = Field(default_factory=list)
     valid_for: Duration | None = Field(None, description="e.g. 2y, 18m, 90d")

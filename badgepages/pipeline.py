@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from badgepages.catalog import Catalog, load_catalog
+from badgepages.diagnostics import Diagnostic
 from badgepages.execute import Execution, execute
 from badgepages.keys import SECRET_VARIABLE, signing_key
 from badgepages.ledger import write_ledger
@@ -34,6 +35,7 @@ class BuildReport:
     signed: bool
     execution: Execution
     award_to_verify: str | None = None  # an award page URL, for the post-deploy check
+    warnings: tuple[Diagnostic, ...] = ()  # from the sources, printed with the summary
 
     @property
     def files(self) -> int:
@@ -92,6 +94,7 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
         signed=context.signed,
         execution=execution,
         award_to_verify=award_page_to_verify(catalog, context.urls, options.build_date),
+        warnings=catalog.warnings,
     )
 
 

@@ -292,11 +292,13 @@ def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifa
     static = config.theme_dir / THEME_STATIC
     for file in sorted(p for p in static.rglob("*") if p.is_file()):
         name = file.relative_to(static).as_posix()
+        # An SVG is published sanitised: its bytes depend on the engine's code too.
+        engine = [code_version()] if file.suffix.lower() == ".svg" else []
         yield Artifact(
             urls.static(name),
             "static",
             (name,),
-            digest("static", name, file.read_bytes()),
+            digest("static", name, file.read_bytes(), *engine),
             "public",
             SourceLocation(_display(file, config.root)),
         )

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from badgepages import cards, credentials, images, ob2, qr, render
+from badgepages import cards, credentials, ob2, qr, render
 from badgepages.catalog import Award, Badge, Catalog, Recipient
 from badgepages.output import encode_json
 from badgepages.signing import SigningKey
@@ -106,23 +106,19 @@ def _badge_class(ctx: BuildContext, slug: str) -> bytes:
     return encode_json(ob2.build_badge_class(ctx.badges[slug], ctx.urls))
 
 
-@functools.lru_cache(maxsize=64)
-def _raster(badge: Badge) -> bytes:
-    return images.render_png(badge)
-
-
 def _badge_png(ctx: BuildContext, slug: str) -> bytes:
-    return _raster(ctx.badges[slug])
+    # Checked, cleaned (a PNG) or rendered from the sanitised SVG when the catalog loaded.
+    return ctx.badges[slug].published_image.raster
 
 
 def _badge_svg(ctx: BuildContext, slug: str) -> bytes:
-    return ctx.badges[slug].image.read_bytes()
+    return ctx.badges[slug].published_image.data
 
 
 def _badge_card(ctx: BuildContext, slug: str) -> bytes:
     badge = ctx.badges[slug]
     issuer = ctx.catalog.config.issuer.name.default
-    return cards.render_card(_raster(badge), badge.name.default, issuer, None)
+    return cards.render_card(badge.published_image.raster, badge.name.default, issuer, None)
 
 
 def _recipient_page(ctx: BuildContext, slug: str, language: str) -> bytes:
@@ -147,9 +143,9 @@ def _issuer_profile(ctx: BuildContext) -> bytes:
 
 
 def _issuer_logo(ctx: BuildContext) -> bytes:
-    logo = ctx.catalog.config.issuer.logo
+    logo = ctx.catalog.config.issuer.logo_image
     assert logo is not None, "planned only when the issuer has a logo"
-    return logo.read_bytes()
+    return logo.data
 
 
 def _did_document(ctx: BuildContext) -> bytes:
@@ -209,6 +205,8 @@ def _nojekyll(ctx: BuildContext) -> bytes:
 
 
 def _static(ctx: BuildContext, name: str) -> bytes:
+    if name.lower().endswith(".svg"):
+        return ctx.catalog.theme_svgs[name]  # sanitised when the catalog loaded
     return static_file(ctx.catalog.config.theme_dir, name).read_bytes()
 
 

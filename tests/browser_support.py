@@ -83,10 +83,11 @@ def require_axe() -> Path:
 class _SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Serves a built site like GitHub Pages: 404.html for missing paths, plus a strict CSP."""
 
-    csp = CSP
+    csp: str | None = CSP
 
     def end_headers(self) -> None:
-        self.send_header("Content-Security-Policy", self.csp)
+        if self.csp:
+            self.send_header("Content-Security-Policy", self.csp)
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
@@ -108,14 +109,17 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(directory: Path, public_base: str) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 (random port); yield its root URL."""
+def serve(directory: Path, public_base: str, *, policy: bool = True) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 (random port); yield its root URL.
+
+    ``policy``: send the strict Content-Security-Policy; without it the site is served as
+    GitHub Pages serves it, with no policy to stop what a published file would do.
+    """
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(public_base))
     # The 404 page links to the public address (it is served at any depth); the tests
     # answer that address from the folder too, so the policy must allow it.
-    handler_class = type(
-        "Handler", (_SiteHandler,), {"csp": CSP.replace("'self'", f"'self' {origin}")}
-    )
+    csp = CSP.replace("'self'", f"'self' {origin}") if policy else None
+    handler_class = type("Handler", (_SiteHandler,), {"csp": csp})
     handler = functools.partial(handler_class, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
 
 from badgepages.cli import main
+from tests.browser_support import CHROMIUM, LAUNCH_ARGS, require_browser
 from tests.site import REPO, BuiltSite, build_example
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # No test fails on wall-clock time: hypothesis's per-example deadline is off everywhere
 # (a loaded CI machine is slow, not wrong).
@@ -85,6 +91,18 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add ``--update-golden`` to regenerate golden output trees."""
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One chromium for the whole session (Debian's, driven by Playwright)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="session")

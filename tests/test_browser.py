@@ -37,7 +37,6 @@ from tests.browser_support import (
     Visit,
     axe_violations,
     checks,
-    require_browser,
     serve,
     start_axe,
     transferred,
@@ -68,20 +67,6 @@ SOURCES_WITHOUT_KEYS = tuple(name for name in SOURCES if name != "keys.yaml")
 
 
 # -- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One chromium for the whole session."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser_support import CHROMIUM, LAUNCH_ARGS
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass
