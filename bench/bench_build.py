@@ -1,116 +1,248 @@
-"""Benchmarks: figures and ratios printed, never asserted (run with ``make bench``).
+"""Build benchmarks at scale: figures and ratios printed, never asserted (``make bench``).
 
-1. Signing: credentials per second with our signer and with Digital Bazaar's ``vc.issue()``
-   in node on the same credential, and the ratio (the bar is 10x node per core).
-2. Build: a synthetic site of N awards, seconds per award, files and bytes per award.
-3. Award page weight: bytes transferred for one award page before any user action.
+For each size, a synthetic project is generated from a seed (both languages, narratives and
+evidence, expiry, revocations, erasures, holders who consented and holders who did not),
+then measured, each case in a fresh process so that its time and memory are its own:
+
+- a clean signed build (wall, CPU of all processes, time per stage, peak memory);
+- the site's footprint: bytes and files per award (everything under an award's routes);
+- incremental builds: nothing changed, one award added, one revoked, one badge's criteria
+  edited (what was rebuilt is printed), and ``badgepages check`` with a warm and a cold cache;
+- signing throughput against node's ``vc.issue()`` (bench_signing.py), measured in the run.
+
+    python bench/bench_build.py --awards 1000,10000,100000 [--jobs N] [--seed 7]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from badgepages.catalog import load_catalog  # noqa: E402
+from badgepages.execute import execute  # noqa: E402
+from badgepages.identity import new_award_id  # noqa: E402
 from badgepages.keys import add_new_key  # noqa: E402
-from badgepages.pipeline import BuildOptions, build  # noqa: E402
-from badgepages.signing import load_signing_key, sign_credential  # noqa: E402
+from badgepages.ledger import write_ledger  # noqa: E402
+from badgepages.pipeline import BuildOptions, build_context  # noqa: E402
+from badgepages.plan import plan_site  # noqa: E402
+from badgepages.workers import default_jobs  # noqa: E402
 from tests.site import copy_example  # noqa: E402
 
 DAY = date(2026, 11, 28)
+BADGES = ("citadin-citoyen", "collectif-essca")
+GIVEN = ("Camille", "Zoé", "Hugo", "Inès", "Léa", "Thomas", "Chloé", "Lucas", "Maël", "Aïcha")
+FAMILY = ("Durand", "Lefèvre", "Moreau", "Benali", "Nguyen", "Martin", "Dubois", "Ångström")
 
 
-def make_project(root: Path, awards: int) -> str:
-    """Copy the example project and add ``awards`` synthetic recipients; return a secret."""
+# -- the synthetic project ------------------------------------------------------------------
+
+
+def make_project(root: Path, awards: int, seed: int) -> str:
+    """Write a project of ``awards`` awards (two per recipient); return its signing secret."""
     copy_example(root, ("site_config.yaml", "badges", "theme"))
+    chance = random.Random(seed)
     recipients = root / "recipients"
     recipients.mkdir()
-    badges = ["citadin-citoyen", "collectif-essca"]
-    for index in range(awards):
-        (recipients / f"student-{index:06d}.yaml").write_text(
-            f"name: Student {index}\nemail: student{index}@example.org\n"
-            f"public: {'true' if index % 2 else 'false'}\nawards:\n"
-            f"  - id: bench{index:015d}\n    badge: {badges[index % 2]}\n"
-            f"    issued_on: 2025-0{1 + index % 9}-1{index % 10}\n"
-            "    narrative: Took part in the school's projects for a whole year.\n",
-            encoding="utf-8",
+    for person in range((awards + 1) // 2):
+        count = min(2, awards - 2 * person)
+        (recipients / f"student-{person:06d}.yaml").write_text(
+            recipient_yaml(person, count, chance), encoding="utf-8"
         )
-    secret, _ = add_new_key(root, DAY)
+    secret, _ = add_new_key(root, DAY - timedelta(days=400))
     return secret
 
 
-def bench_signing(site: Path, secret: str, key_id: str, count: int) -> tuple[float, float | None]:
-    """Return ms per credential for our signer and for node's vc.issue() (None without node)."""
-    credential = json.loads(next(site.glob("awards/*/credential.json")).read_text())
-    credential.pop("proof")
-    key = load_signing_key(key_id, secret)
-    sign_credential(credential, key, "2026-01-01T00:00:00Z")  # warm the caches
-    start = time.perf_counter()
+def recipient_yaml(person: int, count: int, chance: random.Random) -> str:
+    """Return one recipient file: a mix of every feature the sources offer."""
+    erased = chance.random() < 0.005
+    lines = ["# yaml-language-server: $schema=../schemas/recipient.schema.json"]
+    if erased:
+        lines.append(f"erased_on: {DAY - timedelta(days=10)}")
+    else:
+        name = f"{chance.choice(GIVEN)} {chance.choice(FAMILY)}-{person}"
+        lines += [
+            f"name: {name}",
+            f"email: student.{person}@example.org",
+            f"public: {'true' if chance.random() < 0.6 else 'false'}",
+        ]
+    lines.append("awards:")
     for index in range(count):
-        credential["name"] = f"Badge {index}"
-        sign_credential(credential, key, "2026-01-01T00:00:00Z")
-    ours = (time.perf_counter() - start) * 1000 / count
-    node_dir = REPO / "tests" / "node"
-    if not (node_dir / "node_modules").is_dir():
-        return ours, None
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
-        json.dump(credential, file)
-    result = subprocess.run(
-        ["node", str(node_dir / "bench.mjs"), "--count", str(count), file.name],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return ours, float(json.loads(result.stdout)["ms_per_credential"])
+        issued = DAY - timedelta(days=30 + chance.randrange(900))
+        lines += [
+            f"  - id: {new_award_id_from(chance)}",
+            f"    badge: {BADGES[(person + index) % len(BADGES)]}",
+            f"    issued_on: {issued}",
+        ]
+        if erased:
+            continue
+        if chance.random() < 0.2:
+            lines.append(f"    expires: {issued + timedelta(days=365 + chance.randrange(400))}")
+        if chance.random() < 0.7:
+            lines += [
+                "    narrative:",
+                f"      fr: A consacré {20 + chance.randrange(60)} heures à un projet associatif.",
+                f"      en: Gave {20 + chance.randrange(60)} hours to a community project.",
+            ]
+        if chance.random() < 0.3:
+            lines += [
+                "    evidence:",
+                f"      - url: https://example.org/evidence/{person}-{index}.pdf",
+                "        narrative: {fr: Attestation signée, en: Signed statement}",
+            ]
+        if chance.random() < 0.02:
+            revoked = issued + timedelta(days=10)
+            lines += ["    revoked:", f"      on: {revoked}", "      reason: Awarded by mistake"]
+    return "\n".join(lines) + "\n"
 
 
-def page_weight(site: Path, public_base: str) -> tuple[int, int]:
-    """Return (transferred, raw) bytes of one award page visited in chromium, live check
-    included: text counted gzipped as GitHub Pages sends it, images as they are."""
-    from tests.browser_support import measure_page_weight
+def new_award_id_from(chance: random.Random) -> str:
+    """Return an award id like badgepages makes, but from the seed (a repeatable project)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    return "".join(chance.choice(alphabet) for _ in range(20))
 
-    award = next(site.glob("awards/*/index.html")).parent.relative_to(site).as_posix()
-    gzipped, raw, _ = measure_page_weight(site, public_base, f"{award}/")
-    return gzipped, raw
+
+# -- one measured build, in a fresh process -------------------------------------------------
+
+
+def measure(root: Path, out: Path, secret: str, jobs: int, *, check_only: bool) -> dict[str, Any]:
+    """Run one build (or check) in a child process; return its figures."""
+    command = [
+        sys.executable, __file__, "--child", str(root), str(out), str(jobs),
+        "check" if check_only else "build",
+    ]  # fmt: skip
+    env = {**os.environ, "BADGEPAGES_SIGNING_KEY": secret}
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if run.returncode != 0:
+        raise SystemExit(f"build failed:\n{run.stdout}\n{run.stderr}")
+    figures: dict[str, Any] = json.loads(run.stdout.splitlines()[-1])
+    figures["wall"] = time.perf_counter() - start
+    figures["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return figures
+
+
+def child(root: Path, out: Path, jobs: int, what: str) -> None:
+    """In the child process: load, plan and execute, timing each stage."""
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    catalog = load_catalog(root, DAY, jobs=jobs)
+    times["load"] = time.perf_counter() - start
+    figures: dict[str, Any] = {"stages": times}
+    if what == "build":
+        options = BuildOptions(DAY, signing_secret=os.environ["BADGEPAGES_SIGNING_KEY"], jobs=jobs)
+        mark = time.perf_counter()
+        context = build_context(catalog, options)
+        plan = plan_site(context)
+        times["plan"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        done = execute(plan, context, out, jobs)
+        times["execute"] = time.perf_counter() - mark
+        write_ledger(root, catalog.ledger)
+        figures.update(files=done.files, produced=done.produced, copied=done.copied)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    figures.update(rss_main=own / 1024, rss_worker=workers / 1024)
+    print(json.dumps(figures))
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+def footprint(site: Path, awards: int) -> tuple[float, float, float, int]:
+    """Return bytes and files per award (award routes only), and the whole site's MB, files."""
+    per_award_bytes = per_award_files = total = files = 0
+    for path in site.rglob("*"):
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        total += size
+        files += 1
+        if "awards" in path.relative_to(site).parts:
+            per_award_bytes += size
+            per_award_files += 1
+    return per_award_bytes / awards, per_award_files / awards, total / 1e6, files
+
+
+def line(label: str, figures: dict[str, Any]) -> str:
+    stages = " ".join(f"{k} {v:.2f}s" for k, v in figures["stages"].items())
+    rebuilt = f", {figures['produced']} made" if "produced" in figures else ""
+    return (
+        f"  {label:<28} {figures['wall']:7.2f} s wall {figures['cpu']:7.2f} s CPU "
+        f"({stages}){rebuilt}; peak RSS {figures['rss_main']:.0f} MB + "
+        f"{figures['rss_worker']:.0f} MB per worker"
+    )
+
+
+def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
+    root = workdir / f"project-{awards}"
+    out = workdir / f"site-{awards}"
+    secret = make_project(root, awards, seed)
+    print(f"{awards:,} awards, {jobs} workers")
+    clean = measure(root, out, secret, jobs, check_only=False)
+    print(line("clean signed build", clean))
+    per_award, files_per_award, total, files = footprint(out, awards)
+    print(
+        f"  {'footprint':<28} {per_award / 1024:.1f} KiB and {files_per_award:.2f} files per "
+        f"award; site {total:.0f} MB in {files:,} files"
+    )
+    print(line("nothing changed", measure(root, out, secret, jobs, check_only=False)))
+    person = root / "recipients" / "student-000001.yaml"
+    text = person.read_text(encoding="utf-8")
+    added = f"  - id: {new_award_id()}\n    badge: {BADGES[0]}\n    issued_on: {DAY}\n"
+    person.write_text(text + added, encoding="utf-8")
+    print(line("one award added", measure(root, out, secret, jobs, check_only=False)))
+    revoked = added + f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
+    person.write_text(text + revoked, encoding="utf-8")
+    print(line("one award revoked", measure(root, out, secret, jobs, check_only=False)))
+    badge = root / "badges" / f"{BADGES[1]}.yaml"
+    text = badge.read_text(encoding="utf-8")
+    criteria = text.replace(
+        "    Pour obtenir ce badge,", "    Édition 2. Pour obtenir ce badge,", 1
+    )
+    assert criteria != text
+    badge.write_text(criteria, encoding="utf-8")
+    figures = measure(root, out, secret, jobs, check_only=False)
+    print(line(f"{BADGES[1]}'s criteria edited", figures))
+    print(line("check, warm cache", measure(root, out, secret, jobs, check_only=True)))
+    shutil.rmtree(root / ".badgepages-cache")
+    print(line("check, cold cache", measure(root, out, secret, jobs, check_only=True)))
+    shutil.rmtree(out)
+    shutil.rmtree(workdir / f".site-{awards}.badgepages", ignore_errors=True)
 
 
 def main() -> None:
-    """Run every benchmark and print figures and ratios."""
+    """Run the benchmarks and print figures."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--awards", type=int, default=300)
-    parser.add_argument("--sign-count", type=int, default=300)
+    parser.add_argument("--awards", default="1000,10000")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        root = Path(workdir) / "project"
-        secret = make_project(root, args.awards)
-        out = Path(workdir) / "site"
-        start = time.perf_counter()
-        report = build(root, BuildOptions(DAY, out_dir=out, signing_secret=secret))
-        seconds = time.perf_counter() - start
-        files = [p for p in out.rglob("*") if p.is_file()]
-        size = sum(p.stat().st_size for p in files)
-        key_id = json.loads((out / "did.json").read_text())["verificationMethod"][-1]["id"]
-        ours, node = bench_signing(out, secret, key_id, args.sign_count)
-        weight = page_weight(out, "https://essca.github.io/badges/")
-    per_award = seconds * 1000 / report.awards
-    print(f"build: {report.awards} awards in {seconds:.2f} s = {per_award:.1f} ms per award")
-    files_per_award, kib_per_award = len(files) / report.awards, size / report.awards / 1024
-    print(f"       {files_per_award:.1f} files and {kib_per_award:.1f} KiB per award")
-    print(f"sign:  badgepages {ours:.3f} ms per credential ({1000 / ours:.0f} per second)")
-    if node is not None:
-        print(f"       node vc.issue() {node:.3f} ms per credential ({1000 / node:.0f} per second)")
-        print(f"       ratio: badgepages is {node / ours:.1f}x node's throughput per core")
-    transferred, raw = weight
-    print(
-        f"page:  award page before any user action, live check included: "
-        f"{transferred / 1024:.1f} KiB transferred ({raw / 1024:.1f} KiB uncompressed)"
-    )
+    if args.child:
+        root, out, jobs, what = args.child
+        child(Path(root), Path(out), int(jobs), what)
+        return
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="badgepages-bench-") as workdir:
+        for size in (int(n) for n in args.awards.split(",")):
+            bench_size(size, args.seed, args.jobs, Path(workdir))
+    subprocess.run([sys.executable, str(REPO / "bench" / "bench_signing.py")], check=False)
 
 
 if __name__ == "__main__":

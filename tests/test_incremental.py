@@ -1,0 +1,155 @@
+"""Incremental builds are exact: after any change, the site equals a clean build's, byte for byte.
+
+A build reuses the previous site (its standby copy) and the cache wherever an artifact's
+inputs did not change; these tests make each kind of change a school makes, rebuild, and
+compare with a build from scratch of the same sources (no site, no cache). Also: the number
+of workers never changes the output, and a damaged or foreign cache entry is never published.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from badgepages.cache import CACHE_DIR, ObjectStore
+from badgepages.cli import main
+from badgepages.keys import add_new_key
+from badgepages.pipeline import BuildOptions, build
+from tests.site import EXAMPLE_DAY, EXAMPLE_EPOCH, copy_example
+
+
+@dataclass
+class Project:
+    """A copy of the example, its signing secret, and builds of it."""
+
+    root: Path
+    secret: str
+
+    def build(self, out: Path, *, jobs: int = 2) -> None:
+        options = BuildOptions(EXAMPLE_DAY, out_dir=out, signing_secret=self.secret, jobs=jobs)
+        build(self.root, options)
+
+    def clean_build(self, out: Path) -> dict[str, bytes]:
+        """Build a copy of the sources alone: no previous site, no cache."""
+        copy = out.parent / f"{out.name}-sources"
+        shutil.copytree(self.root, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
+        Project(copy, self.secret).build(out)
+        return files(out)
+
+    def cli(self, *args: str) -> None:
+        assert main(["-C", str(self.root), *args]) == 0
+
+    def edit(self, path: str, old: str, new: str) -> None:
+        file = self.root / path
+        text = file.read_text(encoding="utf-8")
+        assert old in text, (path, old)
+        file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EXAMPLE_EPOCH)
+    root = copy_example(tmp_path / "project")
+    secret, _ = add_new_key(root, EXAMPLE_DAY)
+    return Project(root, secret)
+
+
+def rotate_key(project: Project) -> None:
+    project.secret, _ = add_new_key(project.root, EXAMPLE_DAY)
+
+
+CHANGES: dict[str, Callable[[Project], None]] = {
+    "nothing": lambda p: None,
+    "award added": lambda p: p.cli(
+        "award", "collectif-essca", "hugo-moreau", "--date", "2026-11-01"
+    ),
+    "award revoked": lambda p: p.cli("revoke", "trgdqziogobjmiqkgmzc", "--reason", "Mistake"),
+    "award unrevoked": lambda p: p.cli("unrevoke", "trgdqziogobjmiqkgmzc"),
+    "recipient erased": lambda p: p.cli("erase", "chloe-dubois"),
+    "consent withdrawn": lambda p: p.edit(
+        "recipients/hugo-moreau.yaml", "public: true", "public: false"
+    ),
+    "badge criteria edited": lambda p: p.edit(
+        "badges/collectif-essca.yaml",
+        "    Pour obtenir ce badge,",
+        "    Désormais, pour obtenir ce badge,",
+    ),
+    "theme string edited": lambda p: p.edit(
+        "theme/strings.yaml", "Badge valide", "Badge authentique"
+    ),
+    "theme asset edited": lambda p: p.edit(
+        "theme/static/style.css",
+        "}",
+        "}\n/* edited */",
+    ),
+    "key rotated": rotate_key,
+    "base URL changed": lambda p: p.edit(
+        "site_config.yaml", "https://essca.github.io/badges/", "https://badges.essca.example/"
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_an_incremental_build_equals_a_clean_build(
+    project: Project, tmp_path: Path, change: str
+) -> None:
+    out = tmp_path / "site"
+    if change == "award unrevoked":  # a revocation not yet published can be undone
+        CHANGES["award revoked"](project)
+    project.build(out)
+    project.build(out)  # the standby copy now holds the previous site too
+    before = files(out)
+    CHANGES[change](project)
+    project.build(out)
+    after = files(out)
+    assert after == project.clean_build(tmp_path / "clean")
+    assert (after == before) == (change == "nothing")
+
+
+def test_the_number_of_workers_does_not_change_the_site(project: Project, tmp_path: Path) -> None:
+    project.build(tmp_path / "one", jobs=1)
+    project.build(tmp_path / "four", jobs=4)
+    assert files(tmp_path / "one") == files(tmp_path / "four")
+
+
+@pytest.mark.parametrize("damage", ["corrupted", "truncated", "foreign", "missing"])
+def test_a_damaged_cache_entry_is_produced_again_never_published(
+    project: Project, tmp_path: Path, damage: str
+) -> None:
+    project.build(tmp_path / "first")
+    expected = files(tmp_path / "first")
+    store = ObjectStore(project.root)
+    keys = sorted(store.index)
+    assert keys
+    for number, key in enumerate(keys):
+        entry = store.path(key)
+        if damage == "corrupted":
+            data = bytearray(entry.read_bytes() or b"\0")  # .nojekyll is empty
+            data[len(data) // 2] ^= 0xFF
+            entry.unlink()  # a hard link to a built file: replace it, never write through it
+            entry.write_bytes(bytes(data))
+        elif damage == "truncated":
+            data = entry.read_bytes()
+            entry.unlink()
+            entry.write_bytes(data[: len(data) // 2])
+        elif damage == "foreign":
+            # Another entry's bytes under this key: the right size, the wrong content.
+            other = store.path(keys[(number + 1) % len(keys)]).read_bytes()
+            entry.unlink()
+            entry.write_bytes(other)
+        else:
+            entry.unlink()
+    project.build(tmp_path / "second")  # a fresh output: everything comes from the cache
+    assert files(tmp_path / "second") == expected
