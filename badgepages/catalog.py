@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -313,11 +314,16 @@ class _Loader:
     def _files(self, folder: str) -> Iterator[tuple[str, str, Path]]:
         """Yield (slug, display path, file) for each source file with a valid, unique name."""
         directory = self.config.root / folder
-        files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+        try:
+            with os.scandir(directory) as entries:
+                names = sorted(e.name for e in entries if e.name.endswith((".yaml", ".yml")))
+        except OSError:
+            names = []  # no folder: no files (a missing badges/ is reported by what needs it)
         seen: dict[str, str] = {}
-        for file in sorted(files):
-            display = f"{folder}/{file.name}"
-            slug = file.stem
+        for name in names:
+            file = directory / name
+            display = f"{folder}/{name}"
+            slug = name.rsplit(".", 1)[0]
             if _windows_reserved(file.name):
                 self._error(
                     SourceLocation(display),

@@ -52,7 +52,7 @@ def execute(plan: Plan, ctx: BuildContext, out_dir: Path, jobs: int) -> Executio
     """Write the plan's site to ``out_dir`` atomically; raise SourceError if anything fails."""
     store = ObjectStore(ctx.catalog.config.root)
     artifacts = plan.published()
-    with SiteOutput(out_dir) as output:
+    with SiteOutput(out_dir, jobs) as output:
         before = output.prepare()
         wanted = {artifact.route: artifact for artifact in artifacts}
         same = [r for r, a in wanted.items() if r in before and before[r].key == a.key]

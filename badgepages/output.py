@@ -15,14 +15,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import json
 import marshal
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from badgepages.workers import map_in_order
 
 try:
     import fcntl
@@ -81,7 +84,8 @@ Manifest = dict[str, Entry]
 class SiteOutput:
     """The published folder and its standby twin; use as a context manager (takes the lock)."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, jobs: int = 1) -> None:
+        self.jobs = jobs  # file-system work on many files runs on this many processes
         self.out_dir = Path(os.path.abspath(out_dir))
         self.state = self.out_dir.parent / f".{self.out_dir.name}.badgepages"
         self.standby = self.state / "standby"
@@ -143,27 +147,25 @@ class SiteOutput:
         published = self._manifest_of(self.out_dir)
         if published is None:
             return {}
-        for route in published:
-            source, target = self.out_dir / route, self.standby / route
-            _make_folder(target.parent)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copy2(source, target)
+        self._spread(functools.partial(_link_files, self.out_dir, self.standby), list(published))
         return published
 
     def verified(self, manifest: Manifest, routes: Iterable[str]) -> set[str]:
-        """Return the routes whose standby file is still what the manifest says (size, time)."""
-        good = set()
-        for route in routes:
-            entry = manifest[route]
-            try:
-                status = os.stat(self.standby / route)
-            except OSError:
-                continue
-            if status.st_size == entry.size and status.st_mtime_ns == entry.mtime_ns:
-                good.add(route)
+        """Return the routes whose standby file is still what the manifest says (size, time).
+
+        A file edited in place (by hand, in the published copy it was shared with) fails
+        this check and is produced again.
+        """
+        expected = [(route, manifest[route].size, manifest[route].mtime_ns) for route in routes]
+        good: set[str] = set()
+        for found in self._spread(functools.partial(_intact_files, self.standby), expected):
+            good.update(found)
         return good
+
+    def _spread(self, work: Callable[[Sequence[Any]], _Done], items: Sequence[Any]) -> list[_Done]:
+        """Run file-system work over many items in batches, on up to ``jobs`` processes."""
+        batches = [items[start : start + _BATCH] for start in range(0, len(items), _BATCH)]
+        return list(map_in_order(work, batches, self.jobs, chunk=1))
 
     def remove(self, routes: Iterable[str]) -> None:
         """Delete routes from the standby copy, and the folders they leave empty."""
@@ -183,7 +185,11 @@ class SiteOutput:
         self._write_manifest(self.standby, manifest)
         if not self.out_dir.exists():
             os.replace(self.standby, self.out_dir)
-        elif not _exchange(self.out_dir, self.standby):
+            _fsync_folder(self.out_dir.parent)
+            # The next build changes a standby copy: make it now, while the site is new.
+            self._write_manifest(self.standby, self._rebuild_standby())
+            return
+        if not _exchange(self.out_dir, self.standby):
             self._swap_by_renames()
         _fsync_folder(self.out_dir.parent)
 
@@ -259,6 +265,36 @@ class SiteOutput:
         if self._retired.exists() and not self.standby.exists():
             os.replace(self._retired, self.standby)
         self._journal.unlink()
+
+
+_BATCH = 2048
+_Done = TypeVar("_Done")
+
+
+def _link_files(source: Path, target: Path, routes: Sequence[str]) -> None:
+    """Hard-link files of one site copy into another (copy across devices)."""
+    for route in routes:
+        path = target / route
+        _make_folder(path.parent)
+        try:
+            os.link(source / route, path)
+        except FileExistsError:
+            continue
+        except OSError:
+            shutil.copy2(source / route, path)
+
+
+def _intact_files(site: Path, expected: Sequence[tuple[str, int, int]]) -> list[str]:
+    """Return the routes whose file has the size and modification time given."""
+    intact = []
+    for route, size, mtime_ns in expected:
+        try:
+            status = os.stat(site / route)
+        except OSError:
+            continue
+        if status.st_size == size and status.st_mtime_ns == mtime_ns:
+            intact.append(route)
+    return intact
 
 
 def write_file(site: Path, route: str, data: bytes) -> os.stat_result:

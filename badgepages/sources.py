@@ -17,7 +17,9 @@ one event and a ``!!binary`` or ``!include`` never passes for text.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -91,14 +93,21 @@ def read_yaml(file: Path, display_path: str) -> Parsed:
 
 def read_source(file: Path, display_path: str) -> tuple[bytes | None, list[Diagnostic]]:
     """Return a source file's bytes, reading at most one byte past the size limit."""
-    if file.exists() and not file.is_file():  # a folder, or a pipe that would never end
-        return None, [Diagnostic(SourceLocation(display_path), "not a regular file")]
     try:
-        with file.open("rb") as stream:
-            return stream.read(MAX_FILE_BYTES + 1), []
+        # Non-blocking open: a pipe named like a source would otherwise never answer.
+        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         message = f"cannot read file: {exc.strerror}"
         return None, [Diagnostic(SourceLocation(display_path), message)]
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder, a pipe, a device
+        os.close(descriptor)
+        return None, [Diagnostic(SourceLocation(display_path), "not a regular file")]
+    with os.fdopen(descriptor, "rb") as stream:
+        try:
+            return stream.read(MAX_FILE_BYTES + 1), []
+        except OSError as exc:
+            message = f"cannot read file: {exc.strerror}"
+            return None, [Diagnostic(SourceLocation(display_path), message)]
 
 
 def parse_yaml(raw: bytes, display_path: str) -> Parsed:
