@@ -123,6 +123,7 @@ class Award:
     evidence: tuple[Evidence, ...]
     revocation: Revocation | None
     origin: SourceLocation  # where the award's entry is written
+    digest: str  # of what the award's own outputs show: its entry and its holder
 
     @property
     def ledger_state(self) -> LedgerState:
@@ -221,6 +222,7 @@ class _AwardEntry:
     record: records.AwardRecord
     recipient: Recipient
     display: str
+    person: tuple[str, str, int | None, bool]  # the holder as the record gives them
 
     @property
     def id(self) -> str:
@@ -393,7 +395,8 @@ class _Loader:
             name, email, erased, public = person
             erased_on = date.fromordinal(erased) if erased is not None else None
             recipient = Recipient(slug, name, email, public, erased_on, key)
-            yield recipient, [_AwardEntry(award, recipient, display) for award in record[1]]
+            entries = [_AwardEntry(award, recipient, display, person) for award in record[1]]
+            yield recipient, entries
 
     # -- badges ----------------------------------------------------------------------------
 
@@ -479,6 +482,8 @@ class _Loader:
             ),
             revocation=revocation,
             origin=entry.at("entry"),
+            # Not the file's digest: editing one award leaves its siblings' outputs alone.
+            digest=digest(repr(entry.person), repr(entry.record[:7])),
         )
 
     def _check_dates(

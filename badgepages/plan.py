@@ -135,7 +135,7 @@ def _tree(folder: Path) -> Iterator[bytes]:
 def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
     catalog, urls, languages = ctx.catalog, ctx.urls, ctx.catalog.config.languages
     for award in catalog.awards:
-        source = digest(award.recipient.digest, award.id, award.badge.digest)
+        source = digest(award.digest, award.recipient.slug, award.badge.digest)
         visibility = policy.award_visibility(award)
         status = award.status(ctx.build_date)
         for language in languages:
@@ -221,8 +221,8 @@ def _badge_artifact(
 def _earners(ctx: BuildContext, awards: Iterable[Award]) -> Iterator[str]:
     """Yield what a list of awards shows on a page: who, which badge, when, and status."""
     for award in awards:
-        yield award.id
-        yield award.recipient.digest
+        yield award.digest
+        yield award.recipient.slug
         yield award.badge.digest
         yield award.status(ctx.build_date)
 
