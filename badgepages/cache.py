@@ -96,12 +96,22 @@ class RecordCache:
 
 
 class ObjectStore:
-    """Artifacts' bytes by input key, each checked against its content hash before reuse."""
+    """Artifacts' bytes by input key, each checked against its content hash before reuse.
+
+    Objects used by one of the last few builds are kept (a preview and a signed build, or
+    two branches, take turns without starting over); older ones are deleted.
+    """
+
+    KEEP_BUILDS = 3
 
     def __init__(self, root: Path) -> None:
         self.folder = root / CACHE_DIR / _OBJECTS_DIR
         loaded = _read(self.folder / _INDEX_FILE)
-        self.index: dict[str, tuple[str, int]] = loaded if isinstance(loaded, dict) else {}
+        if not (isinstance(loaded, tuple) and len(loaded) == 2):
+            loaded = (0, {})
+        self.generation: int = loaded[0]
+        # key → (content SHA-256, size, the last build that used it)
+        self.index: dict[str, tuple[str, int, int]] = loaded[1]
 
     def path(self, key: str) -> Path:
         """Return where the object of ``key`` is kept."""
@@ -133,12 +143,18 @@ class ObjectStore:
                 temporary.write_bytes(file.read_bytes())
             os.replace(temporary, target)
 
-    def save(self, entries: dict[str, tuple[str, int]], keep: Iterable[str]) -> None:
-        """Record new objects and delete those no longer wanted (``keep`` lists the wanted)."""
-        wanted = set(keep)
-        index = {k: v for k, v in {**self.index, **entries}.items() if k in wanted}
+    def save(self, stored: dict[str, tuple[str, int]], used: Iterable[str]) -> None:
+        """Record the objects this build stored (key → content hash, size) or used; drop
+        those no recent build used."""
+        generation = self.generation + 1
+        index = dict(self.index)
+        for key in used:
+            if key in index:
+                index[key] = (*index[key][:2], generation)
+        for key, (sha256, size) in stored.items():
+            index[key] = (sha256, size, generation)
+        index = {k: e for k, e in index.items() if e[2] > generation - self.KEEP_BUILDS}
         for key in self.index.keys() - index.keys():
             self.path(key).unlink(missing_ok=True)
-        if index != self.index:
-            self.index = index
-            _write(self.folder / _INDEX_FILE, index)
+        self.generation, self.index = generation, index
+        _write(self.folder / _INDEX_FILE, (generation, index))

@@ -75,7 +75,7 @@ def execute(plan: Plan, ctx: BuildContext, out_dir: Path, jobs: int) -> Executio
         manifest.update((r.route, r.entry) for r in results if r.entry is not None)
         output.commit(manifest)
     made = {r.entry.key: (r.entry.sha256, r.entry.size) for r in results if r.produced and r.entry}
-    store.save(made, keep=(entry.key for entry in manifest.values()))
+    store.save(made, used=(entry.key for entry in manifest.values()))
     produced = sum(r.produced for r in results)
     return Execution(len(manifest), produced, len(results) - produced, len(intact), len(obsolete))
 
