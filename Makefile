@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OB2_VENV := .venv-ob2
 PORT ?= 8000
 
-.PHONY: site test build check lint golden bench schemas clean constraints
+.PHONY: site test build check lint golden bench stress schemas clean constraints
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ schemas: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_reader.py
+
+# Long fault runs, not part of `make test`: hundreds of SIGKILLs against award --csv, erase
+# and build --update-ledger, and racing awards; each outcome must be all or nothing.
+stress: $(VENV)/.installed
+	$(BIN)/python -m tests.stress.kill_edits
 
 # Refresh constraints.txt: resolve pyproject.toml afresh in a throw-away venv and pin what it
 # installed, by version only (a pin to a file or URL cannot install on another machine).

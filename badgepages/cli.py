@@ -9,7 +9,7 @@ import functools
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -26,6 +26,7 @@ from badgepages import (
     publish,
     s3,
     schemas,
+    transaction,
     verify,
 )
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
@@ -35,7 +36,7 @@ from badgepages.keys import (
     KEYS_FILE,
     SECRET_VARIABLE,
     SigningSetupError,
-    add_new_key,
+    new_key,
     read_secret_file,
 )
 from badgepages.ledger import LedgerError, load_ledger
@@ -68,11 +69,44 @@ def _default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "gcc"
 
 
+def _waiting() -> None:
+    print(
+        "another badgepages command is using this project: waiting for it to finish…",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _tell(notes: Sequence[str]) -> None:
+    for note in notes:
+        print(note, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _editing(args: argparse.Namespace, command: str) -> Iterator[transaction.Edit]:
+    """Hold the project for an edit, saying what finishing an interrupted one did."""
+    with transaction.source_edit(args.root, command, _waiting) as edit:
+        _tell(edit.recovered)
+        yield edit
+
+
+def _transaction_failed(error: transaction.TransactionError, output_format: str = "gcc") -> int:
+    if error.diagnostics:
+        _report(error.diagnostics, output_format, sys.stdout)
+    else:
+        print(f"error: {error}", file=sys.stderr)
+    return 1
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate every source and report all problems at once."""
     try:
-        catalog = load_catalog(args.root, build_date())
-        load_strings(catalog.config.theme_dir / STRINGS_FILE, catalog.config.root)
+        with transaction.reading(args.root, _waiting) as notes:
+            _tell(notes)
+            catalog = load_catalog(args.root, build_date())
+            load_strings(catalog.config.theme_dir / STRINGS_FILE, catalog.config.root)
+    except transaction.TransactionError as error:
+        return _transaction_failed(error, args.format)
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
         return 1
@@ -99,7 +133,13 @@ def cmd_build(args: argparse.Namespace) -> int:
             require_signing=getattr(args, "require_signing", False),
             update_ledger=getattr(args, "update_ledger", False),
         )
-        report = build(args.root, options)
+        with transaction.reading(args.root, _waiting) as notes:
+            _tell(notes)
+            report = build(args.root, options)
+    except transaction.TransactionError as error:
+        _transaction_failed(error, args.format)
+        print("nothing was built", file=sys.stderr)
+        return 1
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
         print("nothing was built: fix the problems above", file=sys.stdout)
@@ -128,10 +168,16 @@ def _signing_secret(args: argparse.Namespace) -> str | None:
 def cmd_keygen(args: argparse.Namespace) -> int:
     """Create a signing key: print the private key once, record the public key in keys.yaml."""
     try:
-        secret, key = add_new_key(args.root, build_date())
+        with _editing(args, "keygen") as edit:
+            created = new_key(args.root, build_date())
+            edit.write(args.root / KEYS_FILE, created.keys_text)
+            edit.commit()
     except SigningSetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except transaction.TransactionError as error:
+        return _transaction_failed(error)
+    secret, key = created.secret, created.key
     print(
         f"Recorded the public key '{key.fragment}' in {KEYS_FILE}: commit that file.\n\n"
         f"The PRIVATE key is printed below, once. Store it as the repository secret\n"
@@ -205,8 +251,16 @@ def cmd_award(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.csv is not None:
-        return _award_csv(args)
+    try:
+        if args.csv is not None:
+            return _award_csv(args)
+        with _editing(args, "award") as edit:
+            return _award_recipients(args, edit)
+    except transaction.TransactionError as error:
+        return _transaction_failed(error)
+
+
+def _award_recipients(args: argparse.Namespace, edit: transaction.Edit) -> int:
     known = sorted(p.stem for p in (args.root / RECIPIENTS_DIR).glob("*.yaml"))
     for slug in (s for s in args.recipients if s not in known):
         hint = did_you_mean(slug, known)
@@ -218,31 +272,34 @@ def cmd_award(args: argparse.Namespace) -> int:
         args.badge, args.date or build_date(), args.narrative, tuple(args.evidence or ())
     )
     changes = [editing.RecipientChange(slug, (award,)) for slug in dict.fromkeys(args.recipients)]
-    return _apply_changes(args, changes, None)
+    return _apply_changes(args, edit, changes, None)
 
 
 def _award_csv(args: argparse.Namespace) -> int:
     try:
         raw = args.csv.read_bytes()
-        catalog = load_catalog(args.root, build_date())
     except OSError as error:
         print(f"cannot read {args.csv}: {error.strerror}", file=sys.stderr)
         return 2
-    except SourceError as error:
-        _report(error.diagnostics, _default_format(), sys.stdout)
-        print("nothing was imported: fix the problems above first")
-        return 1
-    rows, problems = csvimport.read_award_rows(raw, str(args.csv), args.date, build_date())
-    plan, more = csvimport.plan_import(rows, args.badge, catalog)
-    if problems or more:
-        _report(sorted(set(problems + more)), _default_format(), sys.stdout)
-        print("nothing was imported: fix the rows above")
-        return 1
-    return _apply_changes(args, plan.changes, csvimport.summarize_import)
+    with _editing(args, "award --csv") as edit:
+        try:
+            catalog = load_catalog(args.root, build_date())
+        except SourceError as error:
+            _report(error.diagnostics, _default_format(), sys.stdout)
+            print("nothing was imported: fix the problems above first")
+            return 1
+        rows, problems = csvimport.read_award_rows(raw, str(args.csv), args.date, build_date())
+        plan, more = csvimport.plan_import(rows, args.badge, catalog)
+        if problems or more:
+            _report(sorted(set(problems + more)), _default_format(), sys.stdout)
+            print("nothing was imported: fix the rows above")
+            return 1
+        return _apply_changes(args, edit, plan.changes, csvimport.summarize_import)
 
 
 def _apply_changes(
     args: argparse.Namespace,
+    edit: transaction.Edit,
     changes: Sequence[editing.RecipientChange],
     summary: Callable[[Sequence[editing.PreparedFile]], str] | None,
 ) -> int:
@@ -252,7 +309,8 @@ def _apply_changes(
         print(error, file=sys.stderr)
         return 2
     if not args.dry_run:
-        editing.write_files(prepared)
+        editing.stage_files(edit, prepared)
+        edit.commit()
     for line in editing.describe_changes(prepared):
         print(line)
     if summary is not None:
@@ -266,12 +324,17 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     """Revoke an award: its URLs keep answering, with the revoked status and the reason."""
     today = build_date()
     try:
-        file = editing.revoke_award(
-            args.root / RECIPIENTS_DIR, args.award_id, args.date or today, args.reason, today
-        )
+        with _editing(args, "revoke") as edit:
+            file, text = editing.revoke_award(
+                args.root / RECIPIENTS_DIR, args.award_id, args.date or today, args.reason, today
+            )
+            edit.write(file, text)
+            edit.commit()
     except editing.EditError as error:
         print(error, file=sys.stderr)
         return 2
+    except transaction.TransactionError as error:
+        return _transaction_failed(error)
     print(f"revoked award {args.award_id} in {RECIPIENTS_DIR}/{file.name}")
     return 0
 
@@ -279,10 +342,15 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 def cmd_unrevoke(args: argparse.Namespace) -> int:
     """Undo a revocation (e.g. one made by mistake): the award is valid again."""
     try:
-        file = editing.unrevoke_award(args.root / RECIPIENTS_DIR, args.award_id)
+        with _editing(args, "unrevoke") as edit:
+            file, text = editing.unrevoke_award(args.root / RECIPIENTS_DIR, args.award_id)
+            edit.write(file, text)
+            edit.commit()
     except editing.EditError as error:
         print(error, file=sys.stderr)
         return 2
+    except transaction.TransactionError as error:
+        return _transaction_failed(error)
     print(f"award {args.award_id} in {RECIPIENTS_DIR}/{file.name} is no longer revoked")
     return 0
 
@@ -295,11 +363,17 @@ def cmd_new_badge(args: argparse.Namespace) -> int:
         return 2
     languages = config.languages if config else ("fr", "en")
     try:
-        files = editing.create_badge(args.root / BADGES_DIR, args.slug, languages)
+        with _editing(args, "new-badge") as edit:
+            files = editing.new_badge_files(args.root / BADGES_DIR, args.slug, languages)
+            for file, text in files:
+                edit.write(file, text)
+            edit.commit()
     except editing.EditError as error:
         print(error, file=sys.stderr)
         return 2
-    names = " and ".join(f"{BADGES_DIR}/{file.name}" for file in files)
+    except transaction.TransactionError as error:
+        return _transaction_failed(error)
+    names = " and ".join(f"{BADGES_DIR}/{file.name}" for file, _ in files)
     print(f"wrote {names}: replace the placeholder texts and image before the first award")
     return 0
 
@@ -348,18 +422,28 @@ def load_config_base_url(site: Path) -> str:
 def cmd_erase(args: argparse.Namespace) -> int:
     """Erase a recipient's personal data; their awards stay as withdrawn records."""
     file = args.root / RECIPIENTS_DIR / f"{args.recipient}.yaml"
+    missing = f"no recipient file {RECIPIENTS_DIR}/{args.recipient}.yaml"
     if not file.is_file():
-        print(f"no recipient file {RECIPIENTS_DIR}/{args.recipient}.yaml", file=sys.stderr)
+        print(missing, file=sys.stderr)
         return 2
     try:
-        erased, kept = erasure.erase_recipient(file, build_date())
+        with _editing(args, "erase") as edit:
+            if not file.is_file():  # erased by another command while this one waited
+                print(missing, file=sys.stderr)
+                return 2
+            erased = erasure.erase_recipient(file, build_date())
+            edit.delete(erased.file)
+            edit.write(erased.record, erased.text)
+            edit.commit()
     except erasure.ErasureError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except transaction.TransactionError as error:
+        return _transaction_failed(error)
     print(
-        f"erased {RECIPIENTS_DIR}/{file.name}: now {RECIPIENTS_DIR}/{erased.name}, without name, "
-        f"email, consent, narratives or evidence; {kept} award(s) kept as withdrawn records, "
-        "revoked in the status list.\n"
+        f"erased {RECIPIENTS_DIR}/{file.name}: now {RECIPIENTS_DIR}/{erased.record.name}, "
+        f"without name, email, consent, narratives or evidence; {erased.kept} award(s) kept "
+        "as withdrawn records, revoked in the status list.\n"
         "Files they linked to elsewhere (evidence) and earlier git history are not changed."
     )
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from badgepages.catalog import _SLUG, _slugify
 from badgepages.identity import new_award_id
 from badgepages.models import did_you_mean
+from badgepages.transaction import Edit
 
 _ITEM = re.compile(r"^(?P<indent> *)awards:\s*(?:#.*)?\n(?:\s*(?:#.*)?\n)*(?P<dash> *)- ", re.M)
 RECIPIENT_SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/recipient.schema.json\n"
@@ -187,26 +187,6 @@ def new_recipient_text(recipient: NewRecipient) -> str:
     return RECIPIENT_SCHEMA_LINE + _dump(yaml, document)
 
 
-def append_award(
-    file: Path,
-    badge: str,
-    issued_on: date,
-    *,
-    narrative: str | None = None,
-    evidence: Sequence[str] = (),
-) -> str:
-    """Append a new award with a fresh permanent id to a recipient file; return the id."""
-    award = NewAward(badge, issued_on, narrative, tuple(evidence))
-    prepared = add_awards(file.read_text(encoding="utf-8-sig"), [award], file.name)
-    if not prepared.added:
-        raise EditError(
-            f"{file.name} already has '{badge}' awarded on {issued_on.isoformat()}",
-            "give another --date if it is really a second award",
-        )
-    file.write_text(prepared.text, encoding="utf-8")
-    return prepared.added[0][0]
-
-
 def prepare_changes(recipients_dir: Path, changes: Sequence[RecipientChange]) -> list[PreparedFile]:
     """Compute the new text of every changed recipient file; write nothing."""
     prepared = []
@@ -236,19 +216,11 @@ def _existing(recipients_dir: Path, slug: str) -> Path:
     raise EditError(f"no recipient file {recipients_dir.name}/{slug}.yaml")
 
 
-def write_files(prepared: Sequence[PreparedFile]) -> None:
-    """Write every prepared file that changes (each through a temporary file and a rename)."""
+def stage_files(edit: Edit, prepared: Sequence[PreparedFile]) -> None:
+    """Stage every prepared file that changes on an edit (written when it commits)."""
     for item in prepared:
         if item.created or item.added or item.consent is not None:
-            write_text(item.file, item.text)
-
-
-def write_text(file: Path, text: str) -> None:
-    """Write a text file in UTF-8 through a temporary file, so no reader sees half of it."""
-    file.parent.mkdir(parents=True, exist_ok=True)  # recipients/ may not exist yet
-    temporary = file.with_name(f".{file.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, file)
+            edit.write(item.file, item.text)
 
 
 # -- revocation ----------------------------------------------------------------------------
@@ -265,8 +237,10 @@ class _FoundAward:
     issued_on: date | None
 
 
-def revoke_award(recipients_dir: Path, award_id: str, on: date, reason: str, today: date) -> Path:
-    """Add ``revoked: {on, reason}`` to an award; return the file changed."""
+def revoke_award(
+    recipients_dir: Path, award_id: str, on: date, reason: str, today: date
+) -> tuple[Path, str]:
+    """Return the file holding an award and its text with ``revoked: {on, reason}`` added."""
     if not reason.strip():
         raise EditError("the reason is empty", "say why, e.g. --reason 'Awarded by mistake'")
     if on > today:
@@ -291,12 +265,11 @@ def revoke_award(recipients_dir: Path, award_id: str, on: date, reason: str, tod
     )
     text = found.text if found.text.endswith("\n") else found.text + "\n"
     end = _line_end(text, _content_end(text, found.node))
-    write_text(found.file, text[:end] + block + text[end:])
-    return found.file
+    return found.file, text[:end] + block + text[end:]
 
 
-def unrevoke_award(recipients_dir: Path, award_id: str) -> Path:
-    """Remove the ``revoked`` mapping of an award; return the file changed."""
+def unrevoke_award(recipients_dir: Path, award_id: str) -> tuple[Path, str]:
+    """Return the file holding an award and its text without the award's ``revoked``."""
     found = _find_award(recipients_dir, award_id)
     for key, value in found.node.value:
         if key.value != "revoked":
@@ -308,8 +281,7 @@ def unrevoke_award(recipients_dir: Path, award_id: str) -> Path:
                 f"move 'revoked:' to its own line below 'id:' in {found.file.name} and retry",
             )
         end = _line_end(found.text, _content_end(found.text, value))
-        write_text(found.file, found.text[:start] + found.text[end:])
-        return found.file
+        return found.file, found.text[:start] + found.text[end:]
     raise EditError(f"award {award_id} is not revoked")
 
 
@@ -492,8 +464,10 @@ def new_badge_texts(slug: str, languages: Sequence[str]) -> tuple[str, str]:
     return yaml_text, _PLACEHOLDER_SVG
 
 
-def create_badge(badges_dir: Path, slug: str, languages: Sequence[str]) -> tuple[Path, Path]:
-    """Write ``badges/SLUG.yaml`` and ``badges/SLUG.svg``; refuse bad or taken slugs."""
+def new_badge_files(
+    badges_dir: Path, slug: str, languages: Sequence[str]
+) -> tuple[tuple[Path, str], tuple[Path, str]]:
+    """Return ``badges/SLUG.yaml`` and ``badges/SLUG.svg`` with their texts; refuse bad slugs."""
     if not _SLUG.match(slug):
         raise EditError(
             f"'{slug}' is not a valid slug",
@@ -508,11 +482,7 @@ def create_badge(badges_dir: Path, slug: str, languages: Sequence[str]) -> tuple
     if taken:
         raise EditError(f"{taken[0]} already exists", "choose another slug")
     yaml_text, svg_text = new_badge_texts(slug, languages)
-    badges_dir.mkdir(parents=True, exist_ok=True)
-    yaml_file, svg_file = badges_dir / f"{slug}.yaml", badges_dir / f"{slug}.svg"
-    write_text(svg_file, svg_text)
-    write_text(yaml_file, yaml_text)
-    return yaml_file, svg_file
+    return (badges_dir / f"{slug}.yaml", yaml_text), (badges_dir / f"{slug}.svg", svg_text)
 
 
 def describe_changes(prepared: Sequence[PreparedFile]) -> list[str]:

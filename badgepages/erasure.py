@@ -8,6 +8,7 @@ URL ever published keeps answering, as a withdrawal notice, and its status bit i
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -24,10 +25,21 @@ class ErasureError(Exception):
     """Raised when a recipient file cannot be erased."""
 
 
-def erase_recipient(file: Path, today: date) -> tuple[Path, int]:
-    """Replace a recipient file by an erasure record; return its new file and award count.
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing a recipient changes: the file removed, the record written in its place."""
 
-    The file is renamed too, since its name (the slug) is made from the person's name.
+    file: Path
+    record: Path
+    text: str
+    kept: int  # awards kept as withdrawn records
+
+
+def erase_recipient(file: Path, today: date) -> Erasure:
+    """Return the erasure record that replaces a recipient file; write nothing.
+
+    The record gets a new random name, since the old one (the slug) is made from the
+    person's name. Removing the file and writing the record must be one transaction.
     """
     document, problems = read_yaml(file, file.name)
     if document is None or problems or not isinstance(document.data, dict):
@@ -44,7 +56,7 @@ def erase_recipient(file: Path, today: date) -> tuple[Path, int]:
         for key in ("badge", "issued_on", "expires"):
             if award.get(key):
                 lines.append(f"    {key}: {award[key]}\n")
-    erased = file.with_name(f"erased-{secrets.token_hex(6)}.yaml")
-    erased.write_text("".join(lines), encoding="utf-8")
-    file.unlink()
-    return erased, len(awards)
+    record = file.with_name(f"erased-{secrets.token_hex(6)}.yaml")
+    while record.exists():
+        record = file.with_name(f"erased-{secrets.token_hex(6)}.yaml")
+    return Erasure(file, record, "".join(lines), len(awards))

@@ -10,7 +10,7 @@ verifying.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from badgepages.signing import (
     public_key_multibase,
 )
 from badgepages.sources import read_yaml
+from badgepages.transaction import source_edit
 
 KEYS_FILE = "keys.yaml"
 SECRET_VARIABLE = "BADGEPAGES_SIGNING_KEY"
@@ -158,8 +159,17 @@ def read_secret_file(file: Path) -> str:
     return secret
 
 
-def add_new_key(root: Path, today: date) -> tuple[str, IssuerKey]:
-    """Create a key pair, record its public key in keys.yaml; return the secret and the key."""
+@dataclass(frozen=True)
+class NewKey:
+    """A freshly generated key: the secret to print once, its public key, and keys.yaml's text."""
+
+    secret: str = field(repr=False)
+    key: IssuerKey
+    keys_text: str
+
+
+def new_key(root: Path, today: date) -> NewKey:
+    """Create a key pair and the keys.yaml text that records its public key; write nothing."""
     keys, problems = load_keys(root)
     if problems:
         raise SigningSetupError(f"{KEYS_FILE} has problems: run 'badgepages check'")
@@ -171,11 +181,19 @@ def add_new_key(root: Path, today: date) -> tuple[str, IssuerKey]:
         suffix += 1
     generated = generate_signing_key(fragment)
     key = IssuerKey(fragment, generated.public_key_multibase, today, None)
-    _append_key(root / KEYS_FILE, key)
-    return export_secret_key(generated), key
+    return NewKey(export_secret_key(generated), key, _with_key(root / KEYS_FILE, key))
 
 
-def _append_key(file: Path, key: IssuerKey) -> None:
+def add_new_key(root: Path, today: date) -> tuple[str, IssuerKey]:
+    """Create a key pair, record its public key in keys.yaml; return the secret and the key."""
+    with source_edit(root, "keygen") as edit:
+        created = new_key(root, today)
+        edit.write(root / KEYS_FILE, created.keys_text)
+        edit.commit()
+    return created.secret, created.key
+
+
+def _with_key(file: Path, key: IssuerKey) -> str:
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
     text = file.read_text(encoding="utf-8") if file.is_file() else _HEADER + "keys: []\n"
@@ -191,4 +209,4 @@ def _append_key(file: Path, key: IssuerKey) -> None:
     entries.append(entry)
     buffer = io.StringIO()
     yaml.dump(document, buffer)
-    file.write_text(buffer.getvalue(), encoding="utf-8")
+    return buffer.getvalue()

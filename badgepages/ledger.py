@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from badgepages.transaction import write_atomically
+
 LEDGER_FILE = "published.lock"
 # Bitstring Status List §2.1: at least 16 KB uncompressed, i.e. 131,072 entries.
 STATUS_LIST_SIZE = 131_072
@@ -130,5 +132,9 @@ def load_ledger(root: Path) -> Ledger:
 
 
 def write_ledger(root: Path, ledger: Ledger) -> None:
-    """Write published.lock."""
-    (root / LEDGER_FILE).write_text(ledger.to_json(), encoding="utf-8")
+    """Write published.lock atomically and durably: after a crash it is the old or the new one.
+
+    Call it once the new site is complete in its staging folder and before it is swapped in,
+    so that nothing is ever public without being in the ledger.
+    """
+    write_atomically(root / LEDGER_FILE, ledger.to_json().encode("utf-8"))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from badgepages.ledger import STATUS_LIST_SIZE, Ledger
+from badgepages.ledger import LEDGER_FILE, STATUS_LIST_SIZE, Ledger, load_ledger, write_ledger
 from tests.conftest import Project
+from tests.faults import Crash, dying_at
 
 
 @pytest.fixture
@@ -113,3 +116,50 @@ def test_indexes_are_stable_and_never_reused(batches: list[set[str]]) -> None:
         indexes = [e.status_index for e in ledger.awards.values()]
         assert len(set(indexes)) == len(indexes)
         assert all(0 <= i < STATUS_LIST_SIZE for i in indexes)
+
+
+def test_the_ledger_is_replaced_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = Ledger().updated([("aaaaaaaaaaaaaaaaaaaa", "civic", "active")], {"civic": "1"})
+    new = old.updated([("bbbbbbbbbbbbbbbbbbbb", "civic", "revoked")], {"other": "2"})
+    write_ledger(tmp_path, old)
+    with dying_at(monkeypatch, None) as log:
+        write_ledger(tmp_path, new)
+    renamed = log.steps.index(("replace", LEDGER_FILE))
+    for step in range(len(log.steps)):
+        write_ledger(tmp_path, old)
+        with dying_at(monkeypatch, step), pytest.raises(Crash):
+            write_ledger(tmp_path, new)
+        assert load_ledger(tmp_path) == (new if step > renamed else old), step
+
+
+def test_a_ledger_that_cannot_be_written_stays_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = Ledger().updated([("aaaaaaaaaaaaaaaaaaaa", "civic", "active")], {"civic": "1"})
+    write_ledger(tmp_path, old)
+
+    def full_disk(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_ledger(tmp_path, Ledger())
+    assert load_ledger(tmp_path) == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LEDGER_FILE]
+
+
+def test_an_edit_removes_what_a_killed_ledger_write_left(
+    published: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with dying_at(monkeypatch, 1), pytest.raises(Crash):
+        write_ledger(published.root, Ledger())
+    assert [p.name for p in published.root.glob(".published.lock.*.tmp")] != []
+    assert published.run(capsys, "new-badge", "tutorat") == (
+        0,
+        "wrote badges/tutorat.yaml and badges/tutorat.svg: replace the placeholder texts and "
+        "image before the first award\n"
+        "removed the temporary files of an interrupted edit (it had changed nothing)\n",
+    )
+    assert [p.name for p in published.root.glob(".published.lock.*.tmp")] == []

@@ -17,7 +17,7 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from badgepages import editing, publish, s3
+from badgepages import editing, publish, s3, transaction
 from badgepages.cli import main
 from badgepages.keys import add_new_key
 from badgepages.ledger import Ledger, load_ledger
@@ -253,8 +253,10 @@ def test_publish_after_an_award_is_added_uploads_only_what_changed(
     change = editing.RecipientChange(
         "hugo-moreau", (editing.NewAward("collectif-essca", EXAMPLE_DAY),)
     )
-    prepared = editing.prepare_changes(site.root / "recipients", [change])
-    editing.write_files(prepared)
+    with transaction.source_edit(site.root, "award") as edit:
+        prepared = editing.prepare_changes(site.root / "recipients", [change])
+        editing.stage_files(edit, prepared)
+        edit.commit()
     new_id = prepared[0].added[0][0]
     _build(site, update_ledger=True)
     after = _contents(site)
@@ -281,9 +283,13 @@ def test_publish_after_a_revocation_updates_the_status_list_and_the_award(
     _publish(site, endpoint, bucket)
     published = set(_objects(endpoint, bucket))
     before = _contents(site)
-    editing.revoke_award(
-        site.root / "recipients", AWARD, EXAMPLE_DAY, "Awarded by mistake", EXAMPLE_DAY
-    )
+    with transaction.source_edit(site.root, "revoke") as edit:
+        edit.write(
+            *editing.revoke_award(
+                site.root / "recipients", AWARD, EXAMPLE_DAY, "Awarded by mistake", EXAMPLE_DAY
+            )
+        )
+        edit.commit()
     _build(site, update_ledger=True)
     after = _contents(site)
     changed = {path for path, digest in after.items() if before.get(path) != digest}
