@@ -39,13 +39,13 @@ def code_version() -> str:
 
 
 def digest(*parts: str | bytes) -> str:
-    """Return a short, collision-safe hash of several parts (kept apart by their lengths)."""
-    hasher = hashlib.blake2b(digest_size=20)
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
-        hasher.update(len(data).to_bytes(8, "little"))
-        hasher.update(data)
-    return hasher.hexdigest()
+    """Return a short, collision-safe hash of several parts.
+
+    The parts are hashed as the ``repr`` of their tuple: one call, and unambiguous (no two
+    different tuples of texts and bytes have the same representation).
+    """
+    text = repr(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=20).hexdigest()
 
 
 def _read(file: Path) -> Any:

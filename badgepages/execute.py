@@ -14,6 +14,7 @@ import errno
 import functools
 import hashlib
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,18 @@ class _Result:
     fatal: OSError | None = None  # the disk failed: stop at once
 
 
-def execute(plan: Plan, ctx: BuildContext, out_dir: Path, jobs: int) -> Execution:
-    """Write the plan's site to ``out_dir`` atomically; raise SourceError if anything fails."""
+def execute(
+    plan: Plan,
+    ctx: BuildContext,
+    out_dir: Path,
+    jobs: int,
+    before_swap: Callable[[], None] | None = None,
+) -> Execution:
+    """Write the plan's site to ``out_dir`` atomically; raise SourceError if anything fails.
+
+    ``before_swap`` runs once the new site is complete and before it is published: the
+    ledger is written there, so that no award is ever public without being recorded.
+    """
     store = ObjectStore(ctx.catalog.config.root)
     artifacts = plan.published()
     with SiteOutput(out_dir, jobs) as output:
@@ -73,6 +84,8 @@ def execute(plan: Plan, ctx: BuildContext, out_dir: Path, jobs: int) -> Executio
             raise SourceError(problems)
         manifest: Manifest = {route: before[route] for route in intact}
         manifest.update((r.route, r.entry) for r in results if r.entry is not None)
+        if before_swap is not None:
+            before_swap()
         output.commit(manifest)
     made = {r.entry.key: (r.entry.sha256, r.entry.size) for r in results if r.produced and r.entry}
     store.save(made, used=(entry.key for entry in manifest.values()))

@@ -56,12 +56,17 @@ class Ledger:
         used: dict[int, set[int]] = {}
         for entry in entries.values():
             used.setdefault(entry.status_list, set()).add(entry.status_index)
+        number = 1
         for award_id, badge, state in sorted(awards):
             known = entries.get(award_id)
             if known is not None:
-                entries[award_id] = LedgerEntry(badge, known.status_index, state, known.status_list)
+                if known.state != state or known.badge != badge:
+                    entries[award_id] = LedgerEntry(
+                        badge, known.status_index, state, known.status_list
+                    )
                 continue
-            number = next(n for n in range(1, len(used) + 2) if _has_room(used, n))
+            while not _has_room(used, number):
+                number += 1  # lists fill in order: the first with room takes new awards
             taken = used.setdefault(number, set())
             index = (
                 int.from_bytes(hashlib.sha256(award_id.encode()).digest()[:8]) % STATUS_LIST_SIZE

@@ -7,6 +7,7 @@ inputs → produce what changed on every core, straight to the standby copy → 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -82,9 +83,10 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
     context = build_context(catalog, options)
     plan = plan_site(context)
     target = options.out_dir or catalog.config.output_dir
-    execution = execute(plan, context, target, options.jobs)
-    if options.update_ledger:
-        write_ledger(root, catalog.ledger)
+    record = (
+        functools.partial(write_ledger, root, catalog.ledger) if options.update_ledger else None
+    )
+    execution = execute(plan, context, target, options.jobs, before_swap=record)
     return BuildReport(
         out_dir=target,
         badges=len(catalog.badges),

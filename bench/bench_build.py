@@ -73,7 +73,7 @@ def recipient_yaml(person: int, count: int, chance: random.Random) -> str:
     if erased:
         lines.append(f"erased_on: {DAY - timedelta(days=10)}")
     else:
-        name = f"{chance.choice(GIVEN)} {chance.choice(FAMILY)}-{person}"
+        name = f"{chance.choice(GIVEN)} {chance.choice(FAMILY)}"
         lines += [
             f"name: {name}",
             f"email: student.{person}@example.org",
