@@ -6,7 +6,8 @@
  * "Badge not verified" with the reason, never a green "Valid".
  *
  * Also runs "Is this the candidate?": the typed email is hashed with the award's salt and
- * compared with the hash in the credential, in the browser; nothing is sent.
+ * compared with the hash in the credential, in the browser; nothing is sent; and the share
+ * section (share.js): the QR code and the baked badges, made in the browser.
  *
  * Without JavaScript (or if this module or the site's texts fail to load) the page keeps its
  * build-day status.
@@ -15,6 +16,7 @@ import {
   describeCheck, drawIcon, formatDate, formatMoment, loadStrings, renderChecks, text,
   verdictDetail, verdictTitle,
 } from './checks-ui.js';
+import {startShare} from './share.js';
 import {Report, Site, UNCHECKED, Verifier, fetchJson, identityHash} from './verifier.js';
 
 const lang = document.documentElement.lang || 'en';
@@ -151,6 +153,10 @@ function emailCheck(section, checked, strings) {
   section.hidden = false;
 }
 
+const share = document.querySelector('[data-share]');
+if(share) {
+  startShare(share);
+}
 const box = document.querySelector('[data-live-check]');
 if(box) {
   // The credential and the texts are read at the same time.

@@ -36,22 +36,28 @@ ICONS[PASSED] = ICONS.valid;
 ICONS[FAILED] = ICONS.invalid;
 ICONS['could not check'] = ICONS.unverified;
 
+/** The site's texts, once asked for (every script of the page shares one read). */
+let texts = null;
+
 /**
  * Read the site's texts in the page's language.
  *
- * @returns {Promise<Object<string, string>>} Texts by key.
- * @throws {Error} When they cannot be read: the page then keeps what its HTML says.
+ * @returns {Promise<Object<string, string>>} Texts by key; rejected when they cannot be
+ *   read: the page then keeps what its HTML says.
  */
-export async function loadStrings() {
-  const address = document.documentElement.dataset.strings;
-  if(!address) {
-    throw new Error('the page names no strings file (<html data-strings>)');
-  }
-  const response = await fetch(new URL(address, document.baseURI));
-  if(!response.ok) {
-    throw new Error(`${response.url}: HTTP ${response.status}`);
-  }
-  return response.json();
+export function loadStrings() {
+  texts ??= (async() => {
+    const address = document.documentElement.dataset.strings;
+    if(!address) {
+      throw new Error('the page names no strings file (<html data-strings>)');
+    }
+    const response = await fetch(new URL(address, document.baseURI));
+    if(!response.ok) {
+      throw new Error(`${response.url}: HTTP ${response.status}`);
+    }
+    return response.json();
+  })();
+  return texts;
 }
 
 /**
