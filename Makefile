@@ -82,6 +82,7 @@ js/node_modules/.installed: js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Rebuild theme/static/jsonld-canonize.mjs (+ its licences) from js/; commit the result.
+# Rebuild theme/static/jsonld-canonize.mjs and qr-encode.mjs (+ their licences) from js/;
+# commit the result.
 js: js/node_modules/.installed
 	node js/build.mjs

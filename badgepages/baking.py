@@ -123,11 +123,12 @@ def bake_svg(svg: bytes, element: str, namespace: str, text: str, verify: str | 
         closing = 2 if open_tag.endswith(b"/>") else 1
         attribute = f' xmlns:openbadges="{namespace}"'.encode()
         open_tag = open_tag[:-closing] + attribute + open_tag[-closing:]
-    if "]]>" in text:
-        raise BakingError("text cannot be wrapped in CDATA")
     verify_attribute = f' verify="{_xml_attribute(verify)}"' if verify else ""
+    # A "]]>" in the text would end the CDATA section: it is split across two sections
+    # (XML 1.0 §2.7), which every XML reader joins back into the same text.
+    cdata = text.replace("]]>", "]]]]><![CDATA[>")
     baked = (
-        f"<openbadges:{element}{verify_attribute}><![CDATA[{text}]]></openbadges:{element}>"
+        f"<openbadges:{element}{verify_attribute}><![CDATA[{cdata}]]></openbadges:{element}>"
     ).encode()
     return svg[: match.start()] + open_tag + baked + svg[match.end() :]
 
@@ -170,11 +171,16 @@ def _svg_baked_texts(svg: bytes, kind: bytes) -> list[bytes]:
             # Hosted verification only (Baking 1.0): a verify attribute, no embedded JSON.
             start = svg.find(tag, body)
             continue
-        text_end = svg.find(_CDATA_END, body + len(_CDATA_START))
-        if text_end < 0:
-            raise BakingError(f"the openbadges:{kind.decode()} element is cut short")
-        texts.append(svg[body + len(_CDATA_START) : text_end])
-        start = svg.find(tag, text_end)
+        # Consecutive CDATA sections are one text (bake_svg splits one at each "]]>").
+        sections = []
+        while svg.startswith(_CDATA_START, body):
+            text_end = svg.find(_CDATA_END, body + len(_CDATA_START))
+            if text_end < 0:
+                raise BakingError(f"the openbadges:{kind.decode()} element is cut short")
+            sections.append(svg[body + len(_CDATA_START) : text_end])
+            body = text_end + len(_CDATA_END)
+        texts.append(b"".join(sections))
+        start = svg.find(tag, body)
     return texts
 
 

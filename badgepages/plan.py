@@ -257,6 +257,7 @@ def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifa
             urls.home_page(language), "home-page", language, key=digest(prints.pages, *counts)
         )
         yield site(urls.verify_page(language), "verify-page", language)
+        yield site(urls.strings_json(language), "strings", language)
     yield site(urls.not_found_page, "not-found-page")
     yield site(urls.issuer_json, "issuer-profile", key=prints.site)
     if config.issuer.logo is not None:

@@ -134,6 +134,10 @@ def _verify_page(ctx: BuildContext, language: str) -> bytes:
     return ctx.renderer.render(render.verify_page(ctx.catalog, ctx.urls, language))
 
 
+def _strings(ctx: BuildContext, language: str) -> bytes:
+    return ctx.renderer.strings_json(language)
+
+
 def _not_found_page(ctx: BuildContext) -> bytes:
     return ctx.renderer.render(render.not_found_page(ctx.catalog))
 
@@ -228,6 +232,7 @@ PRODUCERS: dict[str, Producer] = {
     "recipient-page": _recipient_page,
     "home-page": _home_page,
     "verify-page": _verify_page,
+    "strings": _strings,
     "not-found-page": _not_found_page,
     "issuer-profile": _issuer_profile,
     "issuer-logo": _issuer_logo,

@@ -19,6 +19,7 @@ from badgepages import policy
 from badgepages.catalog import Award, Badge, Catalog, Recipient
 from badgepages.diagnostics import SourceError
 from badgepages.models import ThemeStringsSource, validate_document
+from badgepages.output import encode_json
 from badgepages.sources import read_yaml
 from badgepages.urls import SiteUrls
 
@@ -140,6 +141,14 @@ class Renderer:
     @functools.cached_property
     def _translators(self) -> dict[str, Callable[..., str]]:
         return {language: self._translator(language) for language in self.catalog.config.languages}
+
+    def strings_json(self, language: str) -> bytes:
+        """Return every interface text in one language, for the scripts (one file per language).
+
+        Placeholders stay as they are (``{date}``): the scripts fill them in.
+        """
+        translate = self._translators[language]
+        return encode_json({key: translate(key) for key in self.strings})
 
     def _translator(self, language: str) -> Callable[..., str]:
         default = self.catalog.config.default_language

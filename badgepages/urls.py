@@ -21,6 +21,7 @@ Scheme (``B`` is ``base_url``, ``L/`` the language prefix, empty for the default
                                     (.well-known/did.json when B is a domain root)
     B status/revocation-<n>.json    Bitstring status list credentials (revocation), n = 1, 2…
     B recipients/<slug>/            a consenting recipient's page   B L/recipients/<slug>/
+    B static/strings.<lang>.json    the interface texts the pages' scripts show, per language
 """
 
 from __future__ import annotations
@@ -116,6 +117,10 @@ class SiteUrls:
     def status_list(self, number: int) -> str:
         """Return the output path of a revocation status list credential."""
         return f"status/revocation-{number}.json"
+
+    def strings_json(self, language: str) -> str:
+        """Return the output path of the interface texts the scripts show, in one language."""
+        return f"static/strings.{language}.json"
 
     def static(self, name: str) -> str:
         """Return the output path of a theme asset (CSS, JS, fonts)."""

@@ -1,4 +1,4 @@
-"""The 1EdTech Open Badges 2.0 validator judges every assertion and baked PNG of the example."""
+"""The 1EdTech Open Badges 2.0 validator judges every assertion and baked image of the example."""
 
 from __future__ import annotations
 
@@ -16,13 +16,17 @@ def test_validator_accepts_every_assertion_and_baked_badge(
 ) -> None:
     urls = example_site.urls
     awards = example_site.catalog.awards
-    # The site as a visitor has it once every award's baked PNG has been downloaded.
+    # The site as a visitor has it once every award's baked PNG and SVG has been downloaded.
     site = tmp_path / "site"
     shutil.copytree(example_site.out, site)
     for award in awards:
         (site / "awards" / award.id / "badge.png").write_bytes(
             baked_download(example_site, award, "ob2")
         )
+        if award.badge.image_kind == "svg":
+            (site / "awards" / award.id / "badge.svg").write_bytes(
+                baked_download(example_site, award, "ob2", "svg")
+            )
     profiles = {urls.url(urls.assertion_json(a.id)): a.recipient.email for a in awards}
     (tmp_path / "profiles.json").write_text(json.dumps(profiles), encoding="utf-8")
     # The validator compares with the real clock: the example's expired award is reported
@@ -41,7 +45,9 @@ def test_validator_accepts_every_assertion_and_baked_badge(
     results = json.loads(run.stdout)
     failing = [r for r in results if not r["ok"]]
     assert run.returncode == 0, json.dumps(failing, indent=2)[:4000]
-    assert len(results) == 2 * len(awards)  # each hosted assertion and each baked PNG
+    # Each hosted assertion, each baked PNG and each baked SVG.
+    baked_svgs = sum(1 for a in awards if a.badge.image_kind == "svg")
+    assert len(results) == 2 * len(awards) + baked_svgs
     tolerated = [r for r in results if r.get("tolerated")]
     assert {r["assertion"] for r in tolerated} == {
         urls.url(urls.assertion_json(a.id)) for a in expired

@@ -163,6 +163,58 @@ def test_correct_trio_is_valid_with_profile_and_baked_png(ob2_python: Path, tmp_
         assert result["profile"] == EMAIL
 
 
+def bake_svg(assertion: dict[str, Any], verify: str) -> bytes:
+    """Return an SVG badge baked as Baking 1.0 says: JSON in CDATA, the hosted URL in verify."""
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org" '
+        f'viewBox="0 0 8 8"><openbadges:assertion verify="{verify}"><![CDATA['
+        f'{json.dumps(assertion)}]]></openbadges:assertion><rect width="8" height="8"/></svg>'
+    ).encode()
+
+
+def test_baked_svg_is_verified_at_its_verify_url(ob2_python: Path, tmp_path: Path) -> None:
+    """A baked SVG is a subject of its own, passing when the URL it carries is valid."""
+    assertion = make_assertion("a1")
+    site = write_site(tmp_path, assertion)
+    (site / "awards" / "a1" / "badge.svg").write_bytes(bake_svg(assertion, assertion["id"]))
+    (site / "awards" / "a1" / "plain.svg").write_text("<svg/>", encoding="utf-8")
+    run = run_harness(ob2_python, site)
+    assert run.returncode == 0, run
+    files = [r for r in run.results if "file" in r]
+    assert [(r["file"], r["assertion"], r["ok"]) for r in files] == [
+        ("awards/a1/badge.svg", assertion["id"], True)
+    ]
+
+    wrong = f"{BASE}/awards/a2/assertion.json"  # served nowhere
+    (site / "awards" / "a1" / "badge.svg").write_bytes(bake_svg(assertion, wrong))
+    run = run_harness(ob2_python, site)
+    assert run.returncode == 1
+    failed = next(r for r in run.results if "file" in r)
+    assert failed["ok"] is False
+    assert "HARNESS_HTTP_404" in names(failed)
+
+
+def test_images_folder_is_verified_against_the_site(ob2_python: Path, tmp_path: Path) -> None:
+    """--images: only the baked images there are subjects; the site answers their requests."""
+    assertion = make_assertion("a1")
+    site = write_site(tmp_path, assertion, make_assertion("a2"))
+    images = tmp_path / "downloads"
+    images.mkdir()
+    (images / "badge.png").write_bytes(bake_png(make_png(), assertion))
+    (images / "badge.svg").write_bytes(bake_svg(assertion, assertion["id"]))
+    run = run_harness(ob2_python, site, "--images", str(images))
+    assert run.returncode == 0, run
+    assert [(r["file"], r["ok"]) for r in run.results] == [
+        ("badge.png", True),
+        ("badge.svg", True),
+    ]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = run_harness(ob2_python, site, "--images", str(empty))
+    assert run.returncode == 1
+    assert "no baked image found" in run.stderr
+
+
 def test_id_differing_from_served_url_is_a_warning_and_fails(
     ob2_python: Path, tmp_path: Path
 ) -> None:

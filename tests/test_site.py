@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import posixpath
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +16,15 @@ import pytest
 from openbadges_bakery import unbake
 from PIL import Image
 
+from badgepages.render import load_strings
 from tests.conftest import REPO, Project
 from tests.site import EXAMPLE_EPOCH, BuiltSite, baked_download
 
 
 def test_every_json_document_is_served_at_its_id(example_site: BuiltSite) -> None:
-    documents = [p for p in example_site.files() if p.suffix == ".json"]
+    # Theme assets (static/, e.g. the scripts' texts) are no documents.
+    static = example_site.out / "static"
+    documents = [p for p in example_site.files() if p.suffix == ".json" and static not in p.parents]
     assert documents
     for file in documents:
         document = json.loads(file.read_text(encoding="utf-8"))
@@ -161,3 +166,32 @@ def test_link_previews_show_the_badge_never_the_holder(example_site: BuiltSite) 
         with Image.open(example_site.out / card) as picture:
             assert picture.size == (1200, 627)
         assert '<meta name="twitter:card" content="summary_large_image">' in page
+
+
+def test_scripts_read_the_texts_from_one_shared_file_per_language(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pages name the file (no texts inlined); it holds every text, with the default
+    language's where a translation is missing, placeholders left for the scripts."""
+    theme = project.root / "theme"
+    shutil.copytree(REPO / "theme", theme)
+    source = (theme / "strings.yaml").read_text(encoding="utf-8")
+    english_removed = "live_checking: {fr: Vérification…}\n"
+    source = re.sub(r"(?m)^live_checking:\n(  .*\n)+", english_removed, source)
+    (theme / "strings.yaml").write_text(source, encoding="utf-8")
+    strings = load_strings(theme / "strings.yaml", project.root)
+    assert strings["live_checking"] == {"fr": "Vérification…"}
+    config = (project.root / "site_config.yaml").read_text(encoding="utf-8")
+    project.write("site_config.yaml", re.sub(r"(?m)^theme: .*$", "theme: theme", config))
+    out = project.root / "out"
+    assert project.run(capsys, "build", "--out", str(out))[0] == 0
+    for language in ("fr", "en"):
+        texts = json.loads((out / "static" / f"strings.{language}.json").read_text("utf-8"))
+        assert texts == {key: str(text.get(language, text["fr"])) for key, text in strings.items()}
+    english = json.loads((out / "static" / "strings.en.json").read_text("utf-8"))
+    assert english["live_checking"] == "Vérification…"
+    assert english["live_checked"] == "Checked in your browser on {when}."
+    award = (out / "en" / "awards" / "aaaaaaaaaaaaaaaaaaaa" / "index.html").read_text("utf-8")
+    strings_file = posixpath.relpath("static/strings.en.json", "en/awards/aaaaaaaaaaaaaaaaaaaa")
+    assert f'<html lang="en" data-strings="{strings_file}">' in award
+    assert "live_checked" not in award

@@ -16,8 +16,14 @@ So this script runs inside its own virtualenv (the validator's pins conflict wit
 Subjects: every ``*.json`` in the site whose ``type`` is ``Assertion`` is verified at the URL it is
 served from (``<base-url><path>``), so an ``id`` that differs from that URL shows up as the
 validator's "declared its id as" WARNING (it then re-fetches the declared id); every PNG holding
-an ``iTXt`` chunk with keyword ``openbadges`` is verified as a baked image file. ``--profiles``
+an ``iTXt`` chunk with keyword ``openbadges`` and every SVG holding an ``<openbadges:assertion>``
+element is verified as a baked image file. ``--images DIR`` verifies the baked images in DIR
+instead (e.g. badges baked in a browser), the site still answering every request. ``--profiles``
 and ``--allow-expired`` name assertions by their declared ``id``.
+
+Baked SVGs: the validator reads them with openbadges-bakery 1.2.4, whose ``unbake`` returns the
+``verify`` URL as bytes on Python 3, which validator 1.1.2 refuses ("only URL, JSON, or JWS
+input"); the harness unbakes with that same function and hands the validator the URL as text.
 
 The validator's verdict is reported as is, plus findings that validator 1.1.2 misses: a fetch
 of a site URL that answered 404 (1.1.2 never checks HTTP status, e.g. a missing badge image
@@ -41,6 +47,7 @@ import struct
 import sys
 import traceback
 import warnings
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +65,11 @@ from openbadges.verifier.openbadges_context import (  # noqa: E402
     OPENBADGES_CONTEXT_V2_DICT,
     OPENBADGES_CONTEXT_V2_URI,
 )
+from openbadges_bakery import unbake  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BAKED_ITXT_PREFIX = b"openbadges\x00"
+OB2_SVG_ASSERTION = "{http://openbadges.org}assertion"
 CONTENT_TYPES = {
     ".json": "application/json",
     ".png": "image/png",
@@ -224,13 +233,25 @@ def assertion_id_of(baked: bytes) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def find_baked_images(site: Path) -> list[Subject]:
-    """Return a file subject for every baked PNG in the site."""
+def read_baked_svg(path: Path) -> bytes | None:
+    """Return the JSON (or else the ``verify`` URL) of an SVG's ``<openbadges:assertion>``."""
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError:
+        return None
+    element = root.find(OB2_SVG_ASSERTION)
+    if element is None:
+        return None
+    return (element.text or element.get("verify") or "").encode("utf-8")
+
+
+def find_baked_images(folder: Path) -> list[Subject]:
+    """Return a file subject for every baked PNG and SVG in the folder."""
     subjects = []
-    for path in iter_files(site, ".png"):
-        baked = read_baked_text(path)
+    for path in sorted([*iter_files(folder, ".png"), *iter_files(folder, ".svg")]):
+        baked = read_baked_text(path) if path.suffix == ".png" else read_baked_svg(path)
         if baked is not None:
-            relative = path.relative_to(site).as_posix()
+            relative = path.relative_to(folder).as_posix()
             subjects.append(Subject("file", relative, assertion_id_of(baked), path))
     return subjects
 
@@ -275,6 +296,10 @@ def run_validator(subject: Subject, profile: dict[str, str] | None) -> dict[str,
     recipient = dict(profile) if profile else None
     if subject.kind == "url":
         result = verify(subject.target, recipient)
+    elif subject.path is not None and subject.path.suffix == ".svg":
+        with subject.path.open("rb") as image:
+            baked = unbake(image)  # the verify URL, as bytes (see the module docstring)
+        result = verify(baked.decode("utf-8") if isinstance(baked, bytes) else baked, recipient)
     else:
         assert subject.path is not None
         with subject.path.open("rb") as image:
@@ -377,11 +402,19 @@ def load_profiles(path: Path | None) -> Profiles:
 
 
 def validate_site(
-    site: Path, base_url: str, profiles: Profiles, allow_expired: set[str]
+    site: Path,
+    base_url: str,
+    profiles: Profiles,
+    allow_expired: set[str],
+    images: Path | None = None,
 ) -> list[Result]:
-    """Verify every assertion and baked image of the site and return the results."""
+    """Verify every assertion and baked image of the site (or the baked images in ``images``)
+    and return the results."""
     base_url = base_url.rstrip("/") + "/"
-    subjects = find_assertions(site, base_url) + find_baked_images(site)
+    if images is None:
+        subjects = find_assertions(site, base_url) + find_baked_images(site)
+    else:
+        subjects = find_baked_images(images)
     mock = build_mock(site, base_url)
     with mock:
         return [
@@ -410,6 +443,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--site", type=Path, required=True, help="the built site directory")
     parser.add_argument(
         "--base-url", required=True, help="public URL the site is served at (its ids start so)"
+    )
+    parser.add_argument(
+        "--images",
+        type=Path,
+        help="verify the baked images in this folder instead of the site's own files",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON list of results")
     parser.add_argument(
@@ -445,8 +483,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"validate_site: --profiles: {exc}", file=sys.stderr)
         return 2
+    images: Path | None = args.images
+    if images is not None and not images.is_dir():
+        print(f"validate_site: --images {images} is not a directory", file=sys.stderr)
+        return 2
     allow_expired = set(args.allow_expired)
-    results = validate_site(site, args.base_url, profiles, allow_expired)
+    results = validate_site(site, args.base_url, profiles, allow_expired, images)
 
     # A profile or tolerance naming an assertion that is not in the site is a stale
     # configuration: it would silently check nothing.
@@ -464,7 +506,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"OB 2.0 validator 1.1.2: {len(results) - failed} ok, {failed} failing")
     if unknown:
         return 2
-    if not any(r.subject.kind == "url" for r in results):
+    if images is not None and not results:
+        print(f"validate_site: no baked image found in {images}", file=sys.stderr)
+        return 1
+    if images is None and not any(r.subject.kind == "url" for r in results):
         print(f"validate_site: no OB 2.0 Assertion JSON found in {site}", file=sys.stderr)
         return 1
     return 0 if all(r.ok for r in results) else 1

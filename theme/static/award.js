@@ -6,27 +6,31 @@
  * "Badge not verified" with the reason, never a green "Valid".
  *
  * Also runs "Is this the candidate?": the typed email is hashed with the award's salt and
- * compared with the hash in the credential, in the browser; nothing is sent.
+ * compared with the hash in the credential, in the browser; nothing is sent; and the share
+ * section (share.js): the QR code and the baked badges, made in the browser.
  *
- * Without JavaScript (or if this module fails to load) the page keeps its build-day status.
+ * Without JavaScript (or if this module or the site's texts fail to load) the page keeps its
+ * build-day status.
  */
 import {
   describeCheck, drawIcon, formatDate, formatMoment, loadStrings, renderChecks, text,
   verdictDetail, verdictTitle,
 } from './checks-ui.js';
+import {startShare} from './share.js';
 import {Report, Site, UNCHECKED, Verifier, fetchJson, identityHash} from './verifier.js';
 
 const lang = document.documentElement.lang || 'en';
-const strings = loadStrings();
 
 /**
  * Read the credential beside the page, verify it, show the verdict.
  *
  * @param {HTMLElement} box - The status section (data-live-check).
+ * @param {Object<string, string>} strings - The site's texts.
+ * @param {Promise<object>} reading - The credential, being read.
  * @returns {Promise<{credential: object|null, verdict: string}>} The credential (null if
  *   unreadable) and the verdict, for the email check.
  */
-async function liveCheck(box) {
+async function liveCheck(box, strings, reading) {
   const title = box.querySelector('.status__title');
   const dateLine = box.querySelector('.status__date');
   const detail = box.querySelector('.status__detail');
@@ -46,7 +50,7 @@ async function liveCheck(box) {
   let credential = null;
   let report;
   try {
-    credential = await fetchJson(new URL(box.dataset.credential, document.baseURI).href, true);
+    credential = await reading;
     report = await new Verifier({site, now}).verify(credential);
   } catch(error) {
     report = new Report('ob3');
@@ -110,8 +114,9 @@ function emailIdentities(credential) {
  *
  * @param {HTMLElement} section - The form's section (data-email-check).
  * @param {Promise<{credential: object|null, verdict: string}>} checked - The live check.
+ * @param {Object<string, string>} strings - The site's texts.
  */
-function emailCheck(section, checked) {
+function emailCheck(section, checked, strings) {
   const form = section.querySelector('form');
   const input = form.querySelector('input');
   const result = form.querySelector('[role=status]');
@@ -148,14 +153,24 @@ function emailCheck(section, checked) {
   section.hidden = false;
 }
 
+const share = document.querySelector('[data-share]');
+if(share) {
+  startShare(share);
+}
 const box = document.querySelector('[data-live-check]');
 if(box) {
-  const checked = liveCheck(box).catch(error => {
-    console.error('live check failed', error);
-    return {credential: null, verdict: 'unverified'};
-  });
-  const section = document.querySelector('[data-email-check]');
-  if(section) {
-    emailCheck(section, checked);
-  }
+  // The credential and the texts are read at the same time.
+  const reading = fetchJson(new URL(box.dataset.credential, document.baseURI).href, true);
+  reading.catch(() => {});  // a failure is reported by the live check
+  loadStrings().then(strings => {
+    const checked = liveCheck(box, strings, reading).catch(error => {
+      console.error('live check failed', error);
+      return {credential: null, verdict: 'unverified'};
+    });
+    const section = document.querySelector('[data-email-check]');
+    if(section) {
+      emailCheck(section, checked, strings);
+    }
+  }, error => console.warn('live check: the texts could not be read, so the page keeps ' +
+    'its build-day status:', error));
 }

@@ -2,9 +2,10 @@
  * Showing a verification report: the verdict box (text, icon and colour together, never
  * colour alone) and one line per check, in the page's language.
  *
- * Texts come from theme/strings.yaml through the page's JSON data block
- * (<script type="application/json" id="badgepages-strings">), so translators edit one file
- * and no inline script is needed (a strict Content-Security-Policy works).
+ * Texts come from theme/strings.yaml through the file the build writes for each language
+ * (static/strings.<lang>.json, named by the page's <html data-strings>), shared by every
+ * page, so translators edit one file and no inline script is needed (a strict
+ * Content-Security-Policy works).
  */
 import {FAILED, PASSED} from './verifier.js';
 
@@ -35,14 +36,28 @@ ICONS[PASSED] = ICONS.valid;
 ICONS[FAILED] = ICONS.invalid;
 ICONS['could not check'] = ICONS.unverified;
 
+/** The site's texts, once asked for (every script of the page shares one read). */
+let texts = null;
+
 /**
- * Read the page's translated texts.
+ * Read the site's texts in the page's language.
  *
- * @returns {Object<string, string>} Texts by key.
+ * @returns {Promise<Object<string, string>>} Texts by key; rejected when they cannot be
+ *   read: the page then keeps what its HTML says.
  */
 export function loadStrings() {
-  const element = document.getElementById('badgepages-strings');
-  return element ? JSON.parse(element.textContent) : {};
+  texts ??= (async() => {
+    const address = document.documentElement.dataset.strings;
+    if(!address) {
+      throw new Error('the page names no strings file (<html data-strings>)');
+    }
+    const response = await fetch(new URL(address, document.baseURI));
+    if(!response.ok) {
+      throw new Error(`${response.url}: HTTP ${response.status}`);
+    }
+    return response.json();
+  })();
+  return texts;
 }
 
 /**

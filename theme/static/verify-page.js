@@ -13,7 +13,6 @@ import {NotABadgeError, extract} from './unbake.js';
 import {Site, Verifier} from './verifier.js';
 
 const lang = document.documentElement.lang || 'en';
-const strings = loadStrings();
 const AWARD_PAGE = /\/awards\/([a-z0-9]+)\/(?:credential|assertion)\.json$/;
 /** Increases with every file given: a slow check finishing late must not overwrite a newer one. */
 let latest = 0;
@@ -36,8 +35,10 @@ function awardPage(id, site, pattern) {
  *
  * @param {HTMLElement} zone - The drop zone (data-verify).
  * @param {File} file - The file.
+ * @param {Promise<Object<string, string>>} texts - The site's texts, being read.
  */
-async function check(zone, file) {
+async function check(zone, file, texts) {
+  const strings = await texts;
   const turn = ++latest;
   const result = document.querySelector('[data-verify-result]');
   const status = result.querySelector('[data-verify-status]');
@@ -117,12 +118,13 @@ async function check(zone, file) {
  * Wire the drop zone and the file picker.
  *
  * @param {HTMLElement} zone - The drop zone (data-verify).
+ * @param {Promise<Object<string, string>>} texts - The site's texts, being read.
  */
-function start(zone) {
+function start(zone, texts) {
   const input = zone.querySelector('input[type=file]');
   const run = file => {
     if(file) {
-      check(zone, file).catch(error => console.error('verify:', error));
+      check(zone, file, texts).catch(error => console.error('verify:', error));
     }
   };
   input.addEventListener('change', () => run(input.files[0]));
@@ -136,10 +138,15 @@ function start(zone) {
   });
   zone.addEventListener('dragover', () => zone.classList.add('dropzone--over'));
   zone.addEventListener('dragleave', () => zone.classList.remove('dropzone--over'));
-  zone.hidden = false;
 }
 
 const zone = document.querySelector('[data-verify]');
 if(zone) {
-  start(zone);
+  // Ready for a file at once; the texts are awaited when one is given. Without them the
+  // drop zone stays hidden, as without JavaScript.
+  const texts = loadStrings();
+  start(zone, texts);
+  texts.then(() => {
+    zone.hidden = false;
+  }, error => console.warn('verify: the texts could not be read:', error));
 }
