@@ -25,7 +25,7 @@ from badgepages.ledger import State as LedgerState
 from badgepages.models import BadgeSource, TextSource, did_you_mean, validate_document
 from badgepages.sources import Loc, YamlDocument, read_source, read_yaml
 from badgepages.text import Localized, localize
-from badgepages.workers import map_in_order
+from badgepages.workers import collection_paused, map_in_order
 
 BADGES_DIR = "badges"
 RECIPIENTS_DIR = "recipients"
@@ -210,7 +210,8 @@ def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: 
     theme_svgs, theme_problems = load_theme_svgs(config.theme_dir / "static", root)
     problems.extend(theme_problems)
     loader = _Loader(config, today, jobs)
-    catalog = loader.load(keys, published, theme_svgs)
+    with collection_paused():
+        catalog = loader.load(keys, published, theme_svgs)
     problems.extend(loader.problems)
     if any(p.severity == "error" for p in problems):
         raise SourceError(problems)

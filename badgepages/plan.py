@@ -30,6 +30,7 @@ from badgepages.output import OutputCollisionError, check_route
 from badgepages.policy import Visibility
 from badgepages.produce import BuildContext, sitemap_parts
 from badgepages.urls import ImageKind
+from badgepages.workers import collection_paused
 
 THEME_STATIC = "static"
 
@@ -77,6 +78,11 @@ class _Fingerprints:
 
 def plan_site(ctx: BuildContext) -> Plan:
     """Return the plan of the whole site; set the context's sitemap routes from it."""
+    with collection_paused():
+        return _plan_site(ctx)
+
+
+def _plan_site(ctx: BuildContext) -> Plan:
     urls = ctx.urls
     prints = _fingerprints(ctx)
     artifacts = [
@@ -153,8 +159,6 @@ def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artif
         yield Artifact(
             urls.credential_json(award_id), "credential", (award_id,), key, "public", origin
         )
-        key = digest(prints.site, award_id)
-        yield Artifact(urls.qr_code(award_id), "qr-code", (award_id,), key, "public", origin)
         key = digest(prints.site, source)
         yield Artifact(
             urls.assertion_json(award_id), "assertion", (award_id,), key, "public", origin

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from badgepages import cards, credentials, ob2, qr, render
+from badgepages import cards, credentials, ob2, render
 from badgepages.catalog import Award, Badge, Catalog, Recipient
 from badgepages.output import encode_json
 from badgepages.signing import SigningKey
@@ -87,10 +87,6 @@ def _award_page(ctx: BuildContext, award_id: str, language: str) -> bytes:
 def _credential(ctx: BuildContext, award_id: str) -> bytes:
     award = ctx.awards[award_id]
     return encode_json(credentials.credential(award, ctx.catalog, ctx.urls, ctx.issuer))
-
-
-def _qr_code(ctx: BuildContext, award_id: str) -> bytes:
-    return qr.qr_svg(ctx.urls.url(ctx.urls.award_page(award_id, ctx.urls.default_language)))
 
 
 def _assertion(ctx: BuildContext, award_id: str) -> bytes:
@@ -223,7 +219,6 @@ PRODUCERS: dict[str, Producer] = {
     "award-page": _award_page,
     "credential": _credential,
     "assertion": _assertion,
-    "qr-code": _qr_code,
     "badge-page": _badge_page,
     "badge-class": _badge_class,
     "badge-png": _badge_png,

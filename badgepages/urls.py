@@ -106,10 +106,6 @@ class SiteUrls:
         """Return the output path of an award's OB 2.0 hosted Assertion."""
         return f"awards/{award_id}/assertion.json"
 
-    def qr_code(self, award_id: str) -> str:
-        """Return the output path of the QR code that leads to the award page."""
-        return f"awards/{award_id}/qr.svg"
-
     def credential_json(self, award_id: str) -> str:
         """Return the output path of an award's OB 3.0 credential."""
         return f"awards/{award_id}/credential.json"

@@ -44,7 +44,6 @@ EXPECTED_HEADERS = {
     "badges/citadin-citoyen/badgeclass.json": (JSON, MODERATE),
     "issuer.json": (JSON, MODERATE),
     ".well-known/did.json": (JSON, MODERATE),
-    f"awards/{AWARD}/qr.svg": ("image/svg+xml", LONG),
     "badges/citadin-citoyen/image.svg": ("image/svg+xml", LONG),
     "badges/citadin-citoyen/image.png": ("image/png", LONG),
     "badges/citadin-citoyen/card.png": ("image/png", LONG),
