@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from badgepages import records
 from badgepages.cache import RecordCache, code_version, digest
@@ -137,6 +137,11 @@ class Award:
         """Tell whether the holder had their personal data erased (the award is withdrawn)."""
         return self.recipient.erased_on is not None
 
+    @property
+    def is_revoked(self) -> bool:
+        """Tell whether the award was revoked (or withdrawn by an erasure)."""
+        return self.revocation is not None
+
     def status(self, on: date) -> Status:
         """Return the award's status on a given day."""
         if self.revocation is not None:
@@ -146,6 +151,76 @@ class Award:
         return "valid"
 
 
+class AwardEntry(NamedTuple):
+    """One award as the catalog keeps it: plain values, made into an :class:`Award` on demand.
+
+    A site of 100,000 awards is checked and planned from these alone; only the awards whose
+    outputs are produced become objects (a named tuple is made ten times faster).
+    """
+
+    id: str
+    badge: Badge
+    recipient: Recipient
+    issued: int  # day ordinals (date.toordinal)
+    expires: int | None  # as written, or from the badge's validity
+    revoked: int | None  # the revocation's or the erasure's day
+    digest: str  # of what the award's own outputs show: entry, holder and badge
+    record: records.AwardRecord
+    display: str  # the recipient file, as diagnostics name it
+
+    @property
+    def erased(self) -> bool:
+        """Tell whether the holder had their personal data erased (the award is withdrawn)."""
+        return self.recipient.erased_on is not None
+
+    @property
+    def is_revoked(self) -> bool:
+        """Tell whether the award was revoked (or withdrawn by an erasure)."""
+        return self.revoked is not None
+
+    @property
+    def ledger_state(self) -> LedgerState:
+        """Return the award's state as the ledger records it."""
+        if self.erased:
+            return "erased"
+        return "revoked" if self.revoked is not None else "active"
+
+    def status(self, on: date) -> Status:
+        """Return the award's status on a given day."""
+        if self.revoked is not None:
+            return "revoked"
+        if self.expires is not None and self.expires <= on.toordinal():
+            return "expired"
+        return "valid"
+
+    @property
+    def origin(self) -> SourceLocation:
+        """Return where the award's entry is written."""
+        return self.at("entry")
+
+    def at(self, name: str) -> SourceLocation:
+        """Return where the award's entry (or one of its keys) is written."""
+        return records.location_of(self.display, self.record[7], name)
+
+    def award(self) -> Award:
+        """Return the award as an object, with its texts and dates."""
+        _, _, _, _, narrative, evidence, revoked, _ = self.record
+        return Award(
+            id=self.id,
+            badge=self.badge,
+            recipient=self.recipient,
+            issued_on=date.fromordinal(self.issued),
+            expires=date.fromordinal(self.expires) if self.expires is not None else None,
+            narrative=Localized(narrative) if narrative else None,
+            evidence=tuple(
+                Evidence(url, Localized(texts) if texts else None) for url, texts in evidence
+            ),
+            revocation=Revocation(date.fromordinal(revoked[0]), revoked[1]) if revoked else None,
+            origin=self.origin,
+            digest=self.digest,
+        )
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Everything the site is built from, validated and linked."""
@@ -153,38 +228,68 @@ class Catalog:
     config: SiteConfig
     badges: tuple[Badge, ...]
     recipients: tuple[Recipient, ...]
-    awards: tuple[Award, ...]
+    entries: tuple[AwardEntry, ...]  # every award, oldest first
     keys: tuple[IssuerKey, ...]
     published: Ledger  # as recorded by the last deployment
     ledger: Ledger  # with this build's awards and badges added
     theme_svgs: Mapping[str, bytes]  # the theme's static SVGs as published, by path
     warnings: tuple[Diagnostic, ...] = ()  # worth knowing, not blocking
 
-    def status_entry(self, award: Award) -> LedgerEntry:
+    @functools.cached_property
+    def awards(self) -> tuple[Award, ...]:
+        """Return every award as an object, oldest first (all made at once: costly at scale)."""
+        return tuple(self.award(entry.id) for entry in self.entries)
+
+    def award(self, award_id: str) -> Award:
+        """Return one award as an object (made once, then kept)."""
+        made = self._awards_made.get(award_id)
+        if made is None:
+            made = self._awards_made[award_id] = self._entries_by_id[award_id].award()
+        return made
+
+    def status_entry(self, award: Award | AwardEntry) -> LedgerEntry:
         """Return the award's permanent place (list and index) in the revocation lists."""
         return self.ledger.awards[award.id]
 
-    def awards_of_badge(self, badge: Badge) -> tuple[Award, ...]:
+    def entries_of_badge(self, slug: str) -> tuple[AwardEntry, ...]:
         """Return a badge's awards, oldest first."""
-        return self._by_badge.get(badge.slug, ())
+        return self._by_badge.get(slug, ())
+
+    def entries_of_recipient(self, slug: str) -> tuple[AwardEntry, ...]:
+        """Return a recipient's awards, oldest first."""
+        return self._by_recipient.get(slug, ())
+
+    def awards_of_badge(self, badge: Badge) -> tuple[Award, ...]:
+        """Return a badge's awards as objects, oldest first."""
+        return tuple(self.award(entry.id) for entry in self.entries_of_badge(badge.slug))
 
     def awards_of_recipient(self, recipient: Recipient) -> tuple[Award, ...]:
-        """Return a recipient's awards, oldest first."""
-        return self._by_recipient.get(recipient.slug, ())
+        """Return a recipient's awards as objects, oldest first."""
+        return tuple(self.award(e.id) for e in self.entries_of_recipient(recipient.slug))
 
     @functools.cached_property
-    def _by_badge(self) -> dict[str, tuple[Award, ...]]:
-        return _group(self.awards, lambda award: award.badge.slug)
+    def _awards_made(self) -> dict[str, Award]:
+        return {}
 
     @functools.cached_property
-    def _by_recipient(self) -> dict[str, tuple[Award, ...]]:
-        return _group(self.awards, lambda award: award.recipient.slug)
+    def _entries_by_id(self) -> dict[str, AwardEntry]:
+        return {entry.id: entry for entry in self.entries}
+
+    @functools.cached_property
+    def _by_badge(self) -> dict[str, tuple[AwardEntry, ...]]:
+        return _group(self.entries, lambda entry: entry.badge.slug)
+
+    @functools.cached_property
+    def _by_recipient(self) -> dict[str, tuple[AwardEntry, ...]]:
+        return _group(self.entries, lambda entry: entry.recipient.slug)
 
 
-def _group(awards: Sequence[Award], key: Callable[[Award], str]) -> dict[str, tuple[Award, ...]]:
-    groups: dict[str, list[Award]] = defaultdict(list)
-    for award in awards:
-        groups[key(award)].append(award)
+def _group(
+    entries: Sequence[AwardEntry], key: Callable[[AwardEntry], str]
+) -> dict[str, tuple[AwardEntry, ...]]:
+    groups: dict[str, list[AwardEntry]] = defaultdict(list)
+    for entry in entries:
+        groups[key(entry)].append(entry)
     return {name: tuple(members) for name, members in groups.items()}
 
 
@@ -218,8 +323,9 @@ def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: 
     return replace(catalog, warnings=tuple(sorted(set(problems))))
 
 
-@dataclass(frozen=True)
-class _AwardEntry:
+class _Pending(NamedTuple):
+    """An award read from its file, not yet linked to its badge."""
+
     record: records.AwardRecord
     recipient: Recipient
     display: str
@@ -252,25 +358,25 @@ class _Loader:
     ) -> Catalog:
         badges = {badge.slug: badge for badge in self._load_badges()}
         recipients: list[Recipient] = []
-        entries: list[_AwardEntry] = []
+        entries: list[_Pending] = []
         for recipient, recipient_entries in self._load_recipients():
             recipients.append(recipient)
             entries.extend(recipient_entries)
         self._check_unique_ids(entries)
         self._check_unique_emails(recipients)
-        awards = tuple(
-            award for entry in entries if (award := self._link_award(entry, badges)) is not None
-        )
+        linked = [self._link_award(entry, badges) for entry in entries]
+        awards = [entry for entry in linked if entry is not None]
         self._check_nothing_unpublished(published, entries, badges)
         ledger = published.updated(
             ((a.id, a.badge.slug, a.ledger_state) for a in awards),
             {slug: badge.digest for slug, badge in badges.items()},
         )
+        awards.sort(key=lambda entry: (entry.issued, entry.id))
         return Catalog(
             self.config,
             tuple(sorted(badges.values(), key=lambda b: b.slug)),
             tuple(recipients),
-            tuple(sorted(awards, key=lambda a: (a.issued_on, a.id))),
+            tuple(awards),
             keys,
             published,
             ledger,
@@ -278,7 +384,7 @@ class _Loader:
         )
 
     def _check_nothing_unpublished(
-        self, published: Ledger, entries: list[_AwardEntry], badges: dict[str, Badge]
+        self, published: Ledger, entries: list[_Pending], badges: dict[str, Badge]
     ) -> None:
         """Refuse to lose what was published: URLs printed on CVs must keep answering."""
         if self.problems:
@@ -369,7 +475,7 @@ class _Loader:
                 if badge is not None:
                     yield badge
 
-    def _load_recipients(self) -> Iterator[tuple[Recipient, list[_AwardEntry]]]:
+    def _load_recipients(self) -> Iterator[tuple[Recipient, list[_Pending]]]:
         """Read every recipient file into a record: from the cache, else on every core."""
         cache = RecordCache(self.config.root)
         languages = self.config.languages
@@ -396,7 +502,7 @@ class _Loader:
             name, email, erased, public = person
             erased_on = date.fromordinal(erased) if erased is not None else None
             recipient = Recipient(slug, name, email, public, erased_on, key)
-            entries = [_AwardEntry(award, recipient, display, person) for award in record[1]]
+            entries = [_Pending(award, recipient, display, person) for award in record[1]]
             yield recipient, entries
 
     # -- badges ----------------------------------------------------------------------------
@@ -456,61 +562,59 @@ class _Loader:
 
     # -- awards ----------------------------------------------------------------------------
 
-    def _link_award(self, entry: _AwardEntry, badges: dict[str, Badge]) -> Award | None:
-        (award_id, slug, issued, expires_written, narrative, evidence, revoked, _) = entry.record
+    def _link_award(self, entry: _Pending, badges: dict[str, Badge]) -> AwardEntry | None:
+        record = entry.record
+        award_id, slug, issued, expires, _, _, revoked, _ = record
         badge = badges.get(slug)
         if badge is None:
             hint = did_you_mean(slug, sorted(badges)) or "the badges are the files in badges/"
             self._error(entry.at("badge"), f"unknown badge '{slug}'", hint)
             return None
-        issued_on = date.fromordinal(issued)
-        expires = (
-            date.fromordinal(expires_written)
-            if expires_written is not None
-            else _add_duration(issued_on, badge.valid_for)
+        if expires is None and badge.valid_for is not None:
+            expires = _expiry(issued, badge.valid_for)
+        revoked_on = revoked[0] if revoked else None
+        self._check_dates(entry, issued, revoked_on)
+        # What the award's own outputs show: its entry, its holder (not the whole file:
+        # editing one award leaves its siblings' outputs alone) and its badge.
+        award_digest = digest(
+            repr(entry.person), repr(record[:7]), entry.recipient.slug, badge.digest
         )
-        revocation = Revocation(date.fromordinal(revoked[0]), revoked[1]) if revoked else None
-        self._check_dates(entry, issued_on, revocation)
-        return Award(
-            id=award_id,
-            badge=badge,
-            recipient=entry.recipient,
-            issued_on=issued_on,
-            expires=expires,
-            narrative=Localized(narrative) if narrative else None,
-            evidence=tuple(
-                Evidence(url, Localized(texts) if texts else None) for url, texts in evidence
-            ),
-            revocation=revocation,
-            origin=entry.at("entry"),
-            # Not the file's digest: editing one award leaves its siblings' outputs alone.
-            digest=digest(repr(entry.person), repr(entry.record[:7])),
+        return AwardEntry(
+            award_id,
+            badge,
+            entry.recipient,
+            issued,
+            expires,
+            revoked_on,
+            award_digest,
+            record,
+            entry.display,
         )
 
-    def _check_dates(
-        self, entry: _AwardEntry, issued_on: date, revocation: Revocation | None
-    ) -> None:
+    def _check_dates(self, entry: _Pending, issued: int, revoked: int | None) -> None:
         """Check what depends on the day: nothing is issued or revoked in the future."""
-        if issued_on > self.today:
+        today = self.today.toordinal()
+        if issued > today:
             self._error(
                 entry.at("issued_on"),
-                f"issue date {issued_on} is in the future",
+                f"issue date {date.fromordinal(issued)} is in the future",
                 "an award is published once it has been earned",
             )
         erased = entry.recipient.erased_on is not None
-        if revocation is not None and not erased and revocation.on > self.today:
-            self._error(entry.at("revoked_on"), f"revocation date {revocation.on} is in the future")
+        if revoked is not None and not erased and revoked > today:
+            self._error(
+                entry.at("revoked_on"),
+                f"revocation date {date.fromordinal(revoked)} is in the future",
+            )
 
-    def _check_unique_ids(self, entries: list[_AwardEntry]) -> None:
-        by_id: dict[str, list[_AwardEntry]] = defaultdict(list)
+    def _check_unique_ids(self, entries: list[_Pending]) -> None:
+        first: dict[str, _Pending] = {}
         for entry in entries:
-            by_id[entry.id.lower()].append(entry)
-        for same in by_id.values():
-            first = same[0].at("id")
-            for entry in same[1:]:
+            same = first.setdefault(entry.id.lower(), entry)
+            if same is not entry:
                 self._error(
                     entry.at("id"),
-                    f"duplicate award id '{entry.id}' (also used at {first})",
+                    f"duplicate award id '{entry.id}' (also used at {same.at('id')})",
                     "every award needs its own id: run 'badgepages award' to get a new one",
                 )
 
@@ -536,7 +640,7 @@ def _read_recipient(languages: Sequence[str], item: tuple[str, bytes]) -> record
     return records.read_recipient(display, raw, languages)
 
 
-def _entry_state(entry: _AwardEntry) -> LedgerState:
+def _entry_state(entry: _Pending) -> LedgerState:
     if entry.recipient.erased_on is not None:
         return "erased"
     return "revoked" if entry.record[6] else "active"
@@ -549,19 +653,19 @@ def _digest(*files: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _add_duration(start: date, duration: str | None) -> date | None:
-    """Return ``start`` plus a duration such as 2y, 18m, 6w or 90d."""
-    if duration is None:
-        return None
+@functools.lru_cache(maxsize=8192)
+def _expiry(issued: int, duration: str) -> int:
+    """Return the day (ordinal) ``duration`` (2y, 18m, 6w, 90d) after ``issued``."""
+    start = date.fromordinal(issued)
     count, unit = int(duration[:-1]), duration[-1]
     if unit == "d":
-        return start + timedelta(days=count)
+        return (start + timedelta(days=count)).toordinal()
     if unit == "w":
-        return start + timedelta(weeks=count)
+        return (start + timedelta(weeks=count)).toordinal()
     months = count * 12 if unit == "y" else count
     year, month = divmod(start.month - 1 + months, 12)
     day = min(start.day, _days_in_month(start.year + year, month + 1))
-    return date(start.year + year, month + 1, day)
+    return date(start.year + year, month + 1, day).toordinal()
 
 
 def _days_in_month(year: int, month: int) -> int:

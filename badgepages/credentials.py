@@ -62,9 +62,9 @@ def status_list(
 ) -> JsonObject:
     """Return a revocation status list: the bits of its revoked and withdrawn awards."""
     revoked = sorted(
-        entry.status_index
-        for award in catalog.awards
-        if award.revocation and (entry := catalog.status_entry(award)).status_list == number
+        place.status_index
+        for entry in catalog.entries
+        if entry.is_revoked and (place := catalog.status_entry(entry)).status_list == number
     )
     document = ob3.build_status_list(number, revoked, issuer.did, urls, build_date)
     return _secure(document, issuer.signer, timestamp(build_date))
@@ -72,7 +72,7 @@ def status_list(
 
 def status_lists(catalog: Catalog) -> list[int]:
     """Return the numbers of the status lists the site publishes (at least the first)."""
-    return sorted({1, *(catalog.status_entry(award).status_list for award in catalog.awards)})
+    return sorted({1, *(catalog.status_entry(entry).status_list for entry in catalog.entries)})
 
 
 def did_document(catalog: Catalog, issuer: Issuer) -> JsonObject:

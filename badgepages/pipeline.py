@@ -90,8 +90,8 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
     return BuildReport(
         out_dir=target,
         badges=len(catalog.badges),
-        awards=len(catalog.awards),
-        revoked=sum(1 for a in catalog.awards if a.revocation),
+        awards=len(catalog.entries),
+        revoked=sum(1 for entry in catalog.entries if entry.is_revoked),
         pages=sum(1 for a in plan.published() if a.is_page),
         signed=context.signed,
         execution=execution,

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from badgepages import credentials, policy, render
 from badgepages.cache import code_version, digest
-from badgepages.catalog import Award, Badge, Recipient
+from badgepages.catalog import AwardEntry, Badge, Recipient
 from badgepages.config import CONFIG_FILE
 from badgepages.diagnostics import SourceLocation
 from badgepages.keys import KEYS_FILE
@@ -35,10 +35,24 @@ from badgepages.workers import collection_paused
 THEME_STATIC = "static"
 
 
+class HasOrigin(Protocol):
+    """Where something comes from: an award entry, a badge, a recipient, a source file."""
+
+    @property
+    def origin(self) -> SourceLocation: ...
+
+
+class At(NamedTuple):
+    """A fixed origin (a site-wide output comes from site_config.yaml, an asset from its file)."""
+
+    origin: SourceLocation
+
+
 class Artifact(NamedTuple):
     """One output file: where it goes, what makes it, what shapes it, who may see it.
 
-    A named tuple rather than a dataclass: a large site plans hundreds of thousands.
+    A named tuple rather than a dataclass, with its origin looked up only when needed: a
+    large site plans hundreds of thousands of artifacts.
     """
 
     route: str
@@ -46,7 +60,12 @@ class Artifact(NamedTuple):
     args: tuple[str, ...]
     key: str
     visibility: Visibility
-    origin: SourceLocation
+    source: HasOrigin
+
+    @property
+    def origin(self) -> SourceLocation:
+        """Return where the artifact comes from, for diagnostics."""
+        return self.source.origin
 
     @property
     def is_page(self) -> bool:
@@ -93,7 +112,7 @@ def _plan_site(ctx: BuildContext) -> Plan:
     ]
     indexable = sorted(a.route for a in artifacts if a.is_page and a.visibility == "public")
     ctx.sitemap_routes = tuple(indexable)
-    config_origin = SourceLocation(CONFIG_FILE)
+    config_origin = At(SourceLocation(CONFIG_FILE))
     sitemap_key = digest("sitemap", prints.site, *indexable)
     artifacts.append(Artifact(urls.sitemap, "sitemap", (), sitemap_key, "public", config_origin))
     for number in range(1, sitemap_parts(len(indexable)) + 1):
@@ -143,32 +162,29 @@ def _tree(folder: Path) -> Iterator[bytes]:
 
 def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
     catalog, urls, languages = ctx.catalog, ctx.urls, ctx.catalog.config.languages
-    for award in catalog.awards:
-        source = digest(award.digest, award.recipient.slug, award.badge.digest)
-        origin, award_id = award.origin, award.id
-        visibility = policy.award_visibility(award)
+    for entry in catalog.entries:
+        award_id, source = entry.id, entry.digest
+        visibility = policy.award_visibility(entry)
         # One hash per award and output kind; languages share it (the key names its language).
-        pages = digest(prints.pages, source, award.status(ctx.build_date))
+        pages = digest(prints.pages, source, entry.status(ctx.build_date))
         for language in languages:
             route = urls.award_page(award_id, language)
             key = f"{pages}:{language}"
-            yield Artifact(route, "award-page", (award_id, language), key, visibility, origin)
-        entry = catalog.status_entry(award)
-        place = f"{entry.status_list}:{entry.status_index}"
-        key = digest(prints.signing, source, place)
-        yield Artifact(
-            urls.credential_json(award_id), "credential", (award_id,), key, "public", origin
-        )
+            yield Artifact(route, "award-page", (award_id, language), key, visibility, entry)
+        place = catalog.status_entry(entry)
+        key = digest(prints.signing, source, f"{place.status_list}:{place.status_index}")
+        route = urls.credential_json(award_id)
+        yield Artifact(route, "credential", (award_id,), key, "public", entry)
         key = digest(prints.site, source)
-        yield Artifact(
-            urls.assertion_json(award_id), "assertion", (award_id,), key, "public", origin
-        )
+        route = urls.assertion_json(award_id)
+        yield Artifact(route, "assertion", (award_id,), key, "public", entry)
 
 
 def _badge_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
     catalog, urls = ctx.catalog, ctx.urls
     for badge in catalog.badges:
-        earners = digest(*_earners(ctx, render.listed_earners(catalog, badge)))
+        listed = (e for e in catalog.entries_of_badge(badge.slug) if policy.is_listed_earner(e))
+        earners = digest(*_earners(ctx, listed))
         for language in catalog.config.languages:
             yield _badge_artifact(
                 badge,
@@ -205,23 +221,21 @@ def _badge_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artif
 def _badge_artifact(
     badge: Badge, route: str, producer: str, args: tuple[str, ...], key: str
 ) -> Artifact:
-    return Artifact(route, producer, args, key, "public", badge.origin)
+    return Artifact(route, producer, args, key, "public", badge)
 
 
-def _earners(ctx: BuildContext, awards: Iterable[Award]) -> Iterator[str]:
-    """Yield what a list of awards shows on a page: who, which badge, when, and status."""
-    for award in awards:
-        yield award.digest
-        yield award.recipient.slug
-        yield award.badge.digest
-        yield award.status(ctx.build_date)
+def _earners(ctx: BuildContext, entries: Iterable[AwardEntry]) -> Iterator[str]:
+    """Yield what a list of awards shows on a page: each award, its holder, and status."""
+    for entry in entries:
+        yield entry.digest
+        yield entry.status(ctx.build_date)
 
 
 def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
     catalog = ctx.catalog
     for recipient in catalog.recipients:
         visibility = policy.recipient_page_visibility(recipient)
-        awards = digest(*_earners(ctx, catalog.awards_of_recipient(recipient)))
+        awards = digest(*_earners(ctx, catalog.entries_of_recipient(recipient.slug)))
         for language in catalog.config.languages:
             yield _recipient_artifact(recipient, visibility, language, ctx, prints, awards)
 
@@ -240,14 +254,14 @@ def _recipient_artifact(
         (recipient.slug, language),
         digest("recipient-page", language, prints.pages, recipient.digest, awards),
         visibility,
-        recipient.origin,
+        recipient,
     )
 
 
 def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
     catalog, urls = ctx.catalog, ctx.urls
     config = catalog.config
-    origin = SourceLocation(CONFIG_FILE)
+    origin = At(SourceLocation(CONFIG_FILE))
 
     def site(route: str, producer: str, *args: str, key: str = "") -> Artifact:
         visibility: Visibility = "noindex" if producer == "not-found-page" else "public"
@@ -291,7 +305,7 @@ def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifa
             (name,),
             digest("static", name, file.read_bytes(), *engine),
             "public",
-            SourceLocation(_display(file, config.root)),
+            At(SourceLocation(_display(file, config.root))),
         )
 
 

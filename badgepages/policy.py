@@ -8,13 +8,26 @@ award into a withdrawal notice; revocation keeps an award's pages but ends its v
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
-from badgepages.catalog import Award, Recipient
+from badgepages.catalog import Recipient
 
 Visibility = Literal["public", "noindex", "withheld"]
 """``public``: indexed, in the sitemap. ``noindex``: published, never listed or indexed.
 ``withheld``: not published at all."""
+
+
+class Held(Protocol):
+    """An award as the policy sees it (an :class:`~badgepages.catalog.Award` or its entry)."""
+
+    @property
+    def recipient(self) -> Recipient: ...
+
+    @property
+    def erased(self) -> bool: ...
+
+    @property
+    def is_revoked(self) -> bool: ...
 
 
 def may_name(recipient: Recipient) -> bool:
@@ -22,12 +35,12 @@ def may_name(recipient: Recipient) -> bool:
     return recipient.public and recipient.erased_on is None
 
 
-def is_withdrawn(award: Award) -> bool:
+def is_withdrawn(award: Held) -> bool:
     """Tell whether an award's URLs answer as a withdrawal notice (its holder was erased)."""
     return award.erased
 
 
-def award_visibility(award: Award) -> Visibility:
+def award_visibility(award: Held) -> Visibility:
     """Return how an award's pages are published: indexed only when the holder is named."""
     return "public" if may_name(award.recipient) and not is_withdrawn(award) else "noindex"
 
@@ -37,11 +50,11 @@ def recipient_page_visibility(recipient: Recipient) -> Visibility:
     return "public" if may_name(recipient) else "withheld"
 
 
-def is_listed_earner(award: Award) -> bool:
+def is_listed_earner(award: Held) -> bool:
     """Tell whether an award is listed, with its holder's name, on badge and recipient pages."""
-    return may_name(award.recipient) and award.revocation is None
+    return may_name(award.recipient) and not award.is_revoked
 
 
-def counts_as_held(award: Award) -> bool:
+def counts_as_held(award: Held) -> bool:
     """Tell whether an award counts in a badge's public number of holders (not revoked)."""
-    return award.revocation is None
+    return not award.is_revoked

@@ -19,7 +19,7 @@ def award_page_to_verify(catalog: Catalog, urls: SiteUrls, day: date) -> str | N
     """Return the page URL of the earliest valid award of a holder who consented, if any."""
     candidates = (
         award
-        for award in catalog.awards
+        for award in catalog.entries
         if award.status(day) == "valid" and policy.award_visibility(award) == "public"
     )
     # Awards are sorted by issue date: the earliest is the most stable choice across deploys.

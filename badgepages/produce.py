@@ -17,7 +17,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from badgepages import cards, credentials, ob2, render
-from badgepages.catalog import Award, Badge, Catalog, Recipient
+from badgepages.catalog import Badge, Catalog, Recipient
 from badgepages.output import encode_json
 from badgepages.signing import SigningKey
 from badgepages.urls import SiteUrls
@@ -55,11 +55,6 @@ class BuildContext:
         )
 
     @functools.cached_property
-    def awards(self) -> dict[str, Award]:
-        """Return the awards by id."""
-        return {award.id: award for award in self.catalog.awards}
-
-    @functools.cached_property
     def badges(self) -> dict[str, Badge]:
         """Return the badges by slug."""
         return {badge.slug: badge for badge in self.catalog.badges}
@@ -71,7 +66,7 @@ class BuildContext:
 
     def warm_up(self) -> None:
         """Load what every producer shares, once, before the workers are forked."""
-        _ = self.issuer, self.awards, self.badges, self.recipients
+        _ = self.issuer, self.badges, self.recipients
         self.renderer.load_templates()
 
 
@@ -79,18 +74,18 @@ Producer = Callable[..., bytes]
 
 
 def _award_page(ctx: BuildContext, award_id: str, language: str) -> bytes:
-    award = ctx.awards[award_id]
+    award = ctx.catalog.award(award_id)
     page = render.award_page(ctx.catalog, ctx.urls, award, language, ctx.build_date)
     return ctx.renderer.render(page)
 
 
 def _credential(ctx: BuildContext, award_id: str) -> bytes:
-    award = ctx.awards[award_id]
+    award = ctx.catalog.award(award_id)
     return encode_json(credentials.credential(award, ctx.catalog, ctx.urls, ctx.issuer))
 
 
 def _assertion(ctx: BuildContext, award_id: str) -> bytes:
-    return encode_json(ob2.build_assertion(ctx.awards[award_id], ctx.urls))
+    return encode_json(ob2.build_assertion(ctx.catalog.award(award_id), ctx.urls))
 
 
 def _badge_page(ctx: BuildContext, slug: str, language: str) -> bytes:

@@ -254,12 +254,13 @@ def not_found_page(catalog: Catalog) -> Page:
 
 def public_count(catalog: Catalog, badge: Badge) -> int:
     """Return how many holders a badge has, as its pages say (revoked awards do not count)."""
-    return sum(1 for a in catalog.awards_of_badge(badge) if policy.counts_as_held(a))
+    return sum(1 for entry in catalog.entries_of_badge(badge.slug) if policy.counts_as_held(entry))
 
 
 def listed_earners(catalog: Catalog, badge: Badge) -> list[Award]:
     """Return the awards a badge page lists with their holder's name."""
-    return [a for a in catalog.awards_of_badge(badge) if policy.is_listed_earner(a)]
+    entries = catalog.entries_of_badge(badge.slug)
+    return [catalog.award(entry.id) for entry in entries if policy.is_listed_earner(entry)]
 
 
 def badge_page(catalog: Catalog, urls: SiteUrls, badge: Badge, language: str) -> Page:
@@ -308,7 +309,8 @@ def award_page(
 
 def recipient_page(catalog: Catalog, urls: SiteUrls, recipient: Recipient, language: str) -> Page:
     """Return a consenting recipient's page: their awards that are not revoked."""
-    awards = [a for a in catalog.awards_of_recipient(recipient) if a.revocation is None]
+    entries = catalog.entries_of_recipient(recipient.slug)
+    awards = [catalog.award(entry.id) for entry in entries if not entry.is_revoked]
     return Page(
         "recipient.html",
         urls.recipient_page(recipient.slug, language),
