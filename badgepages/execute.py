@@ -62,7 +62,7 @@ def execute(
     ledger is written there, so that no award is ever public without being recorded.
     """
     store = ObjectStore(ctx.catalog.config.root)
-    artifacts = plan.published()
+    artifacts = plan.artifacts
     with SiteOutput(out_dir, jobs) as output:
         before = output.prepare()
         wanted = {artifact.route: artifact for artifact in artifacts}

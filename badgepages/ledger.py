@@ -53,28 +53,30 @@ class Ledger:
         award keeps its index forever.
         """
         entries = dict(self.awards)
-        used: dict[int, set[int]] = {}
-        for entry in entries.values():
-            used.setdefault(entry.status_list, set()).add(entry.status_index)
-        number = 1
-        for award_id, badge, state in sorted(awards):
+        new: list[tuple[str, str, State]] = []
+        for award_id, badge, state in awards:
             known = entries.get(award_id)
-            if known is not None:
-                if known.state != state or known.badge != badge:
-                    entries[award_id] = LedgerEntry(
-                        badge, known.status_index, state, known.status_list
-                    )
-                continue
-            while not _has_room(used, number):
-                number += 1  # lists fill in order: the first with room takes new awards
-            taken = used.setdefault(number, set())
-            index = (
-                int.from_bytes(hashlib.sha256(award_id.encode()).digest()[:8]) % STATUS_LIST_SIZE
-            )
-            while index in taken:
-                index = (index + 1) % STATUS_LIST_SIZE
-            taken.add(index)
-            entries[award_id] = LedgerEntry(badge, index, state, number)
+            if known is None:
+                new.append((award_id, badge, state))
+            elif known.state != state or known.badge != badge:
+                entries[award_id] = LedgerEntry(badge, known.status_index, state, known.status_list)
+        if new:
+            used: dict[int, set[int]] = {}
+            for entry in entries.values():
+                used.setdefault(entry.status_list, set()).add(entry.status_index)
+            number = 1
+            for award_id, badge, state in sorted(new):  # the same order on every machine
+                while not _has_room(used, number):
+                    number += 1  # lists fill in order: the first with room takes new awards
+                taken = used.setdefault(number, set())
+                index = (
+                    int.from_bytes(hashlib.sha256(award_id.encode()).digest()[:8])
+                    % STATUS_LIST_SIZE
+                )
+                while index in taken:
+                    index = (index + 1) % STATUS_LIST_SIZE
+                taken.add(index)
+                entries[award_id] = LedgerEntry(badge, index, state, number)
         return Ledger(entries, {**self.badges, **badges})
 
     def to_json(self) -> str:

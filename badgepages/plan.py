@@ -75,17 +75,9 @@ class Artifact(NamedTuple):
 
 @dataclass(frozen=True)
 class Plan:
-    """Every artifact of the site, withheld ones included (they are not written)."""
+    """Every artifact of the site (what the policy withholds is not planned at all)."""
 
     artifacts: tuple[Artifact, ...]
-
-    def published(self) -> list[Artifact]:
-        """Return the artifacts that are written."""
-        return [a for a in self.artifacts if a.visibility != "withheld"]
-
-    def indexable(self) -> list[str]:
-        """Return the routes of the pages that search engines may list."""
-        return [a.route for a in self.artifacts if a.is_page and a.visibility == "public"]
 
 
 @dataclass(frozen=True)
@@ -162,22 +154,24 @@ def _tree(folder: Path) -> Iterator[bytes]:
 
 def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
     catalog, urls, languages = ctx.catalog, ctx.urls, ctx.catalog.config.languages
+    places = ctx.catalog.ledger.awards
     for entry in catalog.entries:
         award_id, source = entry.id, entry.digest
         visibility = policy.award_visibility(entry)
-        # One hash per award and output kind; languages share it (the key names its language).
-        pages = digest(prints.pages, source, entry.status(ctx.build_date))
+        # Keys join fixed-length hashes rather than hash them again: as exact, and 100,000
+        # awards plan a second faster.
+        pages = f"{prints.pages}{source}{entry.status(ctx.build_date)}:"
         for language in languages:
             route = urls.award_page(award_id, language)
-            key = f"{pages}:{language}"
-            yield Artifact(route, "award-page", (award_id, language), key, visibility, entry)
-        place = catalog.status_entry(entry)
-        key = digest(prints.signing, source, f"{place.status_list}:{place.status_index}")
+            yield Artifact(
+                route, "award-page", (award_id, language), pages + language, visibility, entry
+            )
+        place = places[award_id]
+        key = f"{prints.signing}{source}{place.status_list}:{place.status_index}"
         route = urls.credential_json(award_id)
         yield Artifact(route, "credential", (award_id,), key, "public", entry)
-        key = digest(prints.site, source)
         route = urls.assertion_json(award_id)
-        yield Artifact(route, "assertion", (award_id,), key, "public", entry)
+        yield Artifact(route, "assertion", (award_id,), prints.site + source, "public", entry)
 
 
 def _badge_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
@@ -235,6 +229,8 @@ def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[A
     catalog = ctx.catalog
     for recipient in catalog.recipients:
         visibility = policy.recipient_page_visibility(recipient)
+        if visibility == "withheld":
+            continue  # no page, not even a planned one
         awards = digest(*_earners(ctx, catalog.entries_of_recipient(recipient.slug)))
         for language in catalog.config.languages:
             yield _recipient_artifact(recipient, visibility, language, ctx, prints, awards)

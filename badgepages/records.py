@@ -13,7 +13,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
+from badgepages.cache import digest
 from badgepages.diagnostics import Diagnostic, SourceLocation
 from badgepages.identity import normalize_email
 from badgepages.models import AwardSource, RecipientSource, TextSource, validate_document
@@ -43,6 +45,7 @@ AwardRecord = tuple[
     tuple[tuple[str, Texts | None], ...],  # evidence: url, narrative
     tuple[int, str] | None,  # revocation: day (ordinal), reason
     tuple[int, ...],  # line, column of each AWARD_POSITIONS entry (0 when absent)
+    str,  # digest of the above but positions, and of the holder: what its outputs show
 ]
 ProblemRecord = tuple[int, int, str, str | None, str]
 RecipientRecord = tuple[
@@ -61,9 +64,13 @@ def read_recipient(display: str, raw: bytes, languages: Sequence[str]) -> Recipi
     if source is None:
         return None, (), _problem_records(errors)
     reader = _RecordReader(document, languages, source)
-    awards = tuple(reader.award(index, award) for index, award in enumerate(source.awards))
     erased = source.erased_on.toordinal() if source.erased_on else None
     person = (source.name or "", reader.email, erased, source.public)
+    holder = repr(person)
+    awards = tuple(
+        (*award, digest(holder, repr(award)))
+        for award in (reader.award(index, award) for index, award in enumerate(source.awards))
+    )
     return person, awards, _problem_records(reader.problems)
 
 
@@ -96,7 +103,7 @@ class _RecordReader:
         self.email = normalize_email(source.email) if source.email else ""
         self.problems: list[Diagnostic] = []
 
-    def award(self, index: int, source: AwardSource) -> AwardRecord:
+    def award(self, index: int, source: AwardSource) -> tuple[Any, ...]:
         loc: Loc = ("awards", index)
         if self.source.erased_on is not None:
             self._check_erased(source, self.source.erased_on, loc)

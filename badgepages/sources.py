@@ -85,29 +85,35 @@ class YamlDocument:
 Parsed = tuple[YamlDocument | None, list[Diagnostic]]
 
 
-def read_yaml(file: Path, display_path: str) -> Parsed:
+def read_yaml(file: Path | str, display_path: str) -> Parsed:
     """Read one YAML file: its document (unless unreadable) and every problem found."""
     raw, problems = read_source(file, display_path)
     return parse_yaml(raw, display_path) if raw is not None else (None, problems)
 
 
-def read_source(file: Path, display_path: str) -> tuple[bytes | None, list[Diagnostic]]:
+def read_source(file: Path | str, display_path: str) -> tuple[bytes | None, list[Diagnostic]]:
     """Return a source file's bytes, reading at most one byte past the size limit."""
     try:
         # Non-blocking open: a pipe named like a source would otherwise never answer.
         descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        message = f"cannot read file: {exc.strerror}"
-        return None, [Diagnostic(SourceLocation(display_path), message)]
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder, a pipe, a device
+        return None, [Diagnostic(SourceLocation(display_path), f"cannot read file: {exc.strerror}")]
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):  # a folder, a pipe, a device
+            return None, [Diagnostic(SourceLocation(display_path), "not a regular file")]
+        # One read for the whole file; one that grew meanwhile is read on, up to the limit.
+        data = os.read(descriptor, min(status.st_size, MAX_FILE_BYTES) + 1)
+        while status.st_size < len(data) <= MAX_FILE_BYTES:
+            more = os.read(descriptor, MAX_FILE_BYTES + 1 - len(data))
+            if not more:
+                break
+            data += more
+        return data, []
+    except OSError as exc:
+        return None, [Diagnostic(SourceLocation(display_path), f"cannot read file: {exc.strerror}")]
+    finally:
         os.close(descriptor)
-        return None, [Diagnostic(SourceLocation(display_path), "not a regular file")]
-    with os.fdopen(descriptor, "rb") as stream:
-        try:
-            return stream.read(MAX_FILE_BYTES + 1), []
-        except OSError as exc:
-            message = f"cannot read file: {exc.strerror}"
-            return None, [Diagnostic(SourceLocation(display_path), message)]
 
 
 def parse_yaml(raw: bytes, display_path: str) -> Parsed:
