@@ -15,6 +15,7 @@ import functools
 import hashlib
 import marshal
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -68,13 +69,48 @@ def _write(file: Path, value: Any) -> None:
 
 
 class RecordCache:
-    """Records of source files (plain tuples) by the digest of what shapes them."""
+    """Records of source files (plain tuples) by the digest of what shapes them.
 
-    def __init__(self, root: Path) -> None:
+    It also remembers each file's size, modification time and inode when it was read: a
+    file whose stamp is unchanged is not even read again, as git does with its index. A file
+    changed within two seconds of the last save is read anyway ("racy" stamps: a change in
+    the same clock tick would leave the stamp as it was).
+    """
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, root: Path, context: str) -> None:
         self.file = root / CACHE_DIR / _RECORDS_FILE
+        self.context = context  # what else shapes records: engine version, languages
         loaded = _read(self.file)
-        self._entries: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+        entries: dict[str, Any] = {}
+        stamps: dict[str, tuple[int, int, int, str]] = {}
+        saved_ns = 0
+        if isinstance(loaded, tuple) and len(loaded) == 4 and loaded[0] == context:
+            _, entries, stamps, saved_ns = loaded
+        self._entries: dict[str, Any] = entries
+        self._stamps: dict[str, tuple[int, int, int, str]] = stamps
+        self._trusted_before = saved_ns - self.RACY_NS
         self._used: dict[str, Any] = {}
+        self._new_stamps: dict[str, tuple[int, int, int, str]] = {}
+
+    def known(self, name: str, status: os.stat_result) -> str | None:
+        """Return the key of a file read before and unchanged since, by its stamp."""
+        stamp = self._stamps.get(name)
+        if (
+            stamp is None
+            or stamp[:3] != (status.st_size, status.st_mtime_ns, status.st_ino)
+            or status.st_mtime_ns >= self._trusted_before
+            or stamp[3] not in self._entries
+        ):
+            return None
+        self._new_stamps[name] = stamp
+        self._used[stamp[3]] = self._entries[stamp[3]]
+        return stamp[3]
+
+    def stamp(self, name: str, status: os.stat_result, key: str) -> None:
+        """Remember the stamp of a file just read (taken before reading it)."""
+        self._new_stamps[name] = (status.st_size, status.st_mtime_ns, status.st_ino, key)
 
     def get(self, key: str) -> Any:
         """Return the record stored under ``key``, or None."""
@@ -90,9 +126,9 @@ class RecordCache:
         self._used[key] = record
 
     def save(self) -> None:
-        """Keep the records used by this run only, so the cache follows the sources."""
-        if self._used.keys() != self._entries.keys():
-            _write(self.file, self._used)
+        """Keep the records and stamps of this run only, so the cache follows the sources."""
+        if self._used.keys() != self._entries.keys() or self._new_stamps != self._stamps:
+            _write(self.file, (self.context, self._used, self._new_stamps, time.time_ns()))
 
 
 class ObjectStore:

@@ -9,7 +9,7 @@ import os
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -165,6 +165,7 @@ class AwardEntry(NamedTuple):
     issued: int  # day ordinals (date.toordinal)
     expires: int | None  # as written, or from the badge's validity
     revoked: int | None  # the revocation's or the erasure's day
+    ledger_state: LedgerState  # as the ledger records it
     digest: str  # of what the award's own outputs show: entry, holder and badge
     record: records.AwardRecord
     display: str  # the recipient file, as diagnostics name it
@@ -178,13 +179,6 @@ class AwardEntry(NamedTuple):
     def is_revoked(self) -> bool:
         """Tell whether the award was revoked (or withdrawn by an erasure)."""
         return self.revoked is not None
-
-    @property
-    def ledger_state(self) -> LedgerState:
-        """Return the award's state as the ledger records it."""
-        if self.erased:
-            return "erased"
-        return "revoked" if self.revoked is not None else "active"
 
     def status(self, on: date) -> Status:
         """Return the award's status on a given day."""
@@ -229,7 +223,7 @@ class Catalog:
     config: SiteConfig
     badges: tuple[Badge, ...]
     recipients: tuple[Recipient, ...]
-    entries: tuple[AwardEntry, ...]  # every award, oldest first
+    entries: tuple[AwardEntry, ...]  # every award, in the order of their files
     keys: tuple[IssuerKey, ...]
     published: Ledger  # as recorded by the last deployment
     ledger: Ledger  # with this build's awards and badges added
@@ -239,7 +233,7 @@ class Catalog:
     @functools.cached_property
     def awards(self) -> tuple[Award, ...]:
         """Return every award as an object, oldest first (all made at once: costly at scale)."""
-        return tuple(self.award(entry.id) for entry in self.entries)
+        return tuple(self.award(entry.id) for entry in sorted(self.entries, key=_OLDEST_FIRST))
 
     def award(self, award_id: str) -> Award:
         """Return one award as an object (made once, then kept)."""
@@ -253,20 +247,24 @@ class Catalog:
         return self.ledger.awards[award.id]
 
     def entries_of_badge(self, slug: str) -> tuple[AwardEntry, ...]:
-        """Return a badge's awards, oldest first."""
+        """Return a badge's awards, in the order of their files."""
         return self._by_badge.get(slug, ())
 
     def entries_of_recipient(self, slug: str) -> tuple[AwardEntry, ...]:
-        """Return a recipient's awards, oldest first."""
+        """Return a recipient's awards, in the order of their file."""
         return self._by_recipient.get(slug, ())
 
     def awards_of_badge(self, badge: Badge) -> tuple[Award, ...]:
         """Return a badge's awards as objects, oldest first."""
-        return tuple(self.award(entry.id) for entry in self.entries_of_badge(badge.slug))
+        return self.oldest_first(self.entries_of_badge(badge.slug))
 
     def awards_of_recipient(self, recipient: Recipient) -> tuple[Award, ...]:
         """Return a recipient's awards as objects, oldest first."""
-        return tuple(self.award(e.id) for e in self.entries_of_recipient(recipient.slug))
+        return self.oldest_first(self.entries_of_recipient(recipient.slug))
+
+    def oldest_first(self, entries: Iterable[AwardEntry]) -> tuple[Award, ...]:
+        """Return awards as objects, oldest first."""
+        return tuple(self.award(entry.id) for entry in sorted(entries, key=_OLDEST_FIRST))
 
     @functools.cached_property
     def _awards_made(self) -> dict[str, Award]:
@@ -278,20 +276,24 @@ class Catalog:
 
     @functools.cached_property
     def _by_badge(self) -> dict[str, tuple[AwardEntry, ...]]:
-        return _group(self.entries, lambda entry: entry.badge.slug)
+        return _group(self.entries, operator.attrgetter("badge.slug"))
 
     @functools.cached_property
     def _by_recipient(self) -> dict[str, tuple[AwardEntry, ...]]:
-        return _group(self.entries, lambda entry: entry.recipient.slug)
+        return _group(self.entries, operator.attrgetter("recipient.slug"))
 
 
 def _group(
     entries: Sequence[AwardEntry], key: Callable[[AwardEntry], str]
 ) -> dict[str, tuple[AwardEntry, ...]]:
+    """Return entries grouped by a key, each group in the order of the files."""
     groups: dict[str, list[AwardEntry]] = defaultdict(list)
     for entry in entries:
         groups[key(entry)].append(entry)
     return {name: tuple(members) for name, members in groups.items()}
+
+
+_OLDEST_FIRST = operator.attrgetter("issued", "id")
 
 
 def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: int = 1) -> Catalog:
@@ -371,7 +373,6 @@ class _Loader:
             ((a.id, a.badge.slug, a.ledger_state) for a in awards),
             {slug: badge.digest for slug, badge in badges.items()},
         )
-        awards.sort(key=operator.attrgetter("issued", "id"))
         return Catalog(
             self.config,
             tuple(sorted(badges.values(), key=lambda b: b.slug)),
@@ -480,25 +481,38 @@ class _Loader:
 
     def _load_recipients(self) -> Iterator[tuple[Recipient, list[_Pending]]]:
         """Read every recipient file into a record: from the cache, else on every core."""
-        cache = RecordCache(self.config.root)
         languages = self.config.languages
-        files: list[tuple[str, str, bytes, str]] = []
+        context = digest(code_version(), *languages)
+        cache = RecordCache(self.config.root, context)
+        files: list[tuple[str, str, bytes | None, str]] = []
         for slug, display, file in self._files(RECIPIENTS_DIR):
+            try:
+                status = os.stat(file)
+            except OSError as exc:
+                self._error(SourceLocation(display), f"cannot read file: {exc.strerror}")
+                continue
+            key = cache.known(display, status)
+            if key is not None:
+                files.append((slug, display, None, key))
+                continue
             raw, problems = read_source(file, display)
             if raw is None:
                 self.problems.extend(problems)
                 continue
-            files.append((slug, display, raw, digest(code_version(), *languages, display, raw)))
-        missing = [(display, raw) for _, display, raw, key in files if cache.get(key) is None]
-        read = map_in_order(functools.partial(_read_recipient, languages), missing, self.jobs)
-        for (_, _, _, key), record in zip(
-            (f for f in files if cache.get(f[3]) is None), read, strict=True
-        ):
+            key = digest(context, display, raw)
+            cache.stamp(display, status, key)
+            files.append((slug, display, raw, key))
+        missing = [(key, (d, raw)) for _, d, raw, key in files if raw and cache.get(key) is None]
+        read = map_in_order(
+            functools.partial(_read_recipient, languages), [m[1] for m in missing], self.jobs
+        )
+        for (key, _), record in zip(missing, read, strict=True):
             cache.put(key, record)
         cache.save()
         for slug, display, _, key in files:
             record = cache.get(key)
-            self.problems.extend(records.diagnostics_of(display, record))
+            if record[2]:
+                self.problems.extend(records.diagnostics_of(display, record))
             person = record[0]
             if person is None:
                 continue
@@ -577,9 +591,9 @@ class _Loader:
             expires = _expiry(issued, badge.valid_for)
         revoked_on = revoked[0] if revoked else None
         self._check_dates(entry, issued, revoked_on)
-        # What the award's own outputs show: its entry and holder (not the whole file:
-        # editing one award leaves its siblings' outputs alone), its file name and badge.
-        award_digest = digest(shown, entry.recipient.slug, badge.digest)
+        # What the award's own outputs show: its entry, file name and holder (not the whole
+        # file: editing one award leaves its siblings' outputs alone), and its badge.
+        award_digest = shown + badge.digest
         return AwardEntry(
             award_id,
             badge,
@@ -587,6 +601,7 @@ class _Loader:
             issued,
             expires,
             revoked_on,
+            _entry_state(entry),
             award_digest,
             record,
             entry.display,

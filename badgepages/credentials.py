@@ -58,21 +58,23 @@ def credential(award: Award, catalog: Catalog, urls: SiteUrls, issuer: Issuer) -
 
 
 def status_list(
-    number: int, catalog: Catalog, urls: SiteUrls, issuer: Issuer, build_date: date
+    number: int, revoked: list[int], issuer: Issuer, urls: SiteUrls, build_date: date
 ) -> JsonObject:
-    """Return a revocation status list: the bits of its revoked and withdrawn awards."""
-    revoked = sorted(
-        place.status_index
-        for entry in catalog.entries
-        if entry.is_revoked and (place := catalog.status_entry(entry)).status_list == number
-    )
+    """Return a revocation status list with the bits of its revoked and withdrawn awards."""
     document = ob3.build_status_list(number, revoked, issuer.did, urls, build_date)
     return _secure(document, issuer.signer, timestamp(build_date))
 
 
-def status_lists(catalog: Catalog) -> list[int]:
-    """Return the numbers of the status lists the site publishes (at least the first)."""
-    return sorted({1, *(catalog.status_entry(entry).status_list for entry in catalog.entries)})
+def status_lists(catalog: Catalog) -> dict[int, list[int]]:
+    """Return each status list the site publishes (at least the first): its revoked indexes."""
+    lists: dict[int, list[int]] = {1: []}
+    places = catalog.ledger.awards
+    for entry in catalog.entries:
+        place = places[entry.id]
+        revoked = lists.setdefault(place.status_list, [])
+        if entry.is_revoked:
+            revoked.append(place.status_index)
+    return {number: sorted(lists[number]) for number in sorted(lists)}
 
 
 def did_document(catalog: Catalog, issuer: Issuer) -> JsonObject:

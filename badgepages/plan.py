@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from badgepages import credentials, policy, render
+from badgepages import policy, render
 from badgepages.cache import code_version, digest
 from badgepages.catalog import AwardEntry, Badge, Recipient
 from badgepages.config import CONFIG_FILE
@@ -280,13 +280,8 @@ def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifa
     if catalog.keys:
         route = config.did_document_path
         yield site(route, "did-document", key=prints.signing)
-    for number in credentials.status_lists(catalog):
-        revoked = [
-            str(catalog.status_entry(a).status_index)
-            for a in catalog.awards
-            if a.revocation and catalog.status_entry(a).status_list == number
-        ]
-        key = digest(prints.signing, ctx.build_date.isoformat(), *revoked)
+    for number, revoked in ctx.status_lists.items():
+        key = digest(prints.signing, ctx.build_date.isoformat(), repr(revoked))
         yield site(urls.status_list(number), "status-list", str(number), key=key)
     yield site(urls.robots, "robots", key=prints.site)
     yield site(urls.nojekyll, "nojekyll", key=prints.site)

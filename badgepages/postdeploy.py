@@ -8,6 +8,7 @@ consented to be named (the page is in the sitemap).
 
 from __future__ import annotations
 
+import operator
 from datetime import date
 
 from badgepages import policy
@@ -17,13 +18,13 @@ from badgepages.urls import SiteUrls
 
 def award_page_to_verify(catalog: Catalog, urls: SiteUrls, day: date) -> str | None:
     """Return the page URL of the earliest valid award of a holder who consented, if any."""
-    candidates = (
+    candidates = [
         award
         for award in catalog.entries
         if award.status(day) == "valid" and policy.award_visibility(award) == "public"
-    )
-    # Awards are sorted by issue date: the earliest is the most stable choice across deploys.
-    award = next(candidates, None)
-    if award is None:
+    ]
+    if not candidates:
         return None
+    # The earliest is the most stable choice across deploys.
+    award = min(candidates, key=operator.attrgetter("issued", "id"))
     return urls.url(urls.award_page(award.id, urls.default_language))

@@ -55,6 +55,11 @@ class BuildContext:
         )
 
     @functools.cached_property
+    def status_lists(self) -> dict[int, list[int]]:
+        """Return each revocation list's number and the indexes it sets."""
+        return credentials.status_lists(self.catalog)
+
+    @functools.cached_property
     def badges(self) -> dict[str, Badge]:
         """Return the badges by slug."""
         return {badge.slug: badge for badge in self.catalog.badges}
@@ -148,10 +153,10 @@ def _did_document(ctx: BuildContext) -> bytes:
 
 
 def _status_list(ctx: BuildContext, number: str) -> bytes:
-    document = credentials.status_list(
-        int(number), ctx.catalog, ctx.urls, ctx.issuer, ctx.build_date
+    revoked = ctx.status_lists[int(number)]
+    return encode_json(
+        credentials.status_list(int(number), revoked, ctx.issuer, ctx.urls, ctx.build_date)
     )
-    return encode_json(document)
 
 
 def _sitemap(ctx: BuildContext) -> bytes:

@@ -45,7 +45,7 @@ AwardRecord = tuple[
     tuple[tuple[str, Texts | None], ...],  # evidence: url, narrative
     tuple[int, str] | None,  # revocation: day (ordinal), reason
     tuple[int, ...],  # line, column of each AWARD_POSITIONS entry (0 when absent)
-    str,  # digest of the above but positions, and of the holder: what its outputs show
+    str,  # digest of the file name, the holder and the above but positions: what it shows
 ]
 ProblemRecord = tuple[int, int, str, str | None, str]
 RecipientRecord = tuple[
@@ -68,7 +68,7 @@ def read_recipient(display: str, raw: bytes, languages: Sequence[str]) -> Recipi
     person = (source.name or "", reader.email, erased, source.public)
     holder = repr(person)
     awards = tuple(
-        (*award, digest(holder, repr(award)))
+        (*award, digest(display, holder, repr(award[:7])))
         for award in (reader.award(index, award) for index, award in enumerate(source.awards))
     )
     return person, awards, _problem_records(reader.problems)

@@ -259,8 +259,8 @@ def public_count(catalog: Catalog, badge: Badge) -> int:
 
 def listed_earners(catalog: Catalog, badge: Badge) -> list[Award]:
     """Return the awards a badge page lists with their holder's name."""
-    entries = catalog.entries_of_badge(badge.slug)
-    return [catalog.award(entry.id) for entry in entries if policy.is_listed_earner(entry)]
+    listed = [e for e in catalog.entries_of_badge(badge.slug) if policy.is_listed_earner(e)]
+    return list(catalog.oldest_first(listed))
 
 
 def badge_page(catalog: Catalog, urls: SiteUrls, badge: Badge, language: str) -> Page:
@@ -309,8 +309,7 @@ def award_page(
 
 def recipient_page(catalog: Catalog, urls: SiteUrls, recipient: Recipient, language: str) -> Page:
     """Return a consenting recipient's page: their awards that are not revoked."""
-    entries = catalog.entries_of_recipient(recipient.slug)
-    awards = [catalog.award(entry.id) for entry in entries if not entry.is_revoked]
+    awards = [a for a in catalog.awards_of_recipient(recipient) if not a.is_revoked]
     return Page(
         "recipient.html",
         urls.recipient_page(recipient.slug, language),

@@ -57,7 +57,6 @@ def map_in_order(
                 yield from results
     finally:
         _task = None
-        gc.unfreeze()
 
 
 def _run_span(span: tuple[int, int]) -> list[Any]:
@@ -82,5 +81,7 @@ def collection_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # What was built lives on: set it aside, or the next collection walks all of it.
+        gc.freeze()
         if enabled:
             gc.enable()
