@@ -52,8 +52,16 @@ class OutputBusyError(Exception):
 
 
 def encode_json(document: Any) -> bytes:
-    """Return the site's one JSON encoding: UTF-8, 2-space indent, key order kept."""
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Return the site's one JSON encoding: compact UTF-8, key order kept.
+
+    Compact: a fifth smaller than indented (a site pays it on every award, and GitHub Pages
+    counts bytes), and the C encoder makes it several times faster. Browsers and editors
+    lay it out for reading.
+    """
+    return (json.dumps(document, ensure_ascii=False, separators=_COMPACT) + "\n").encode("utf-8")
+
+
+_COMPACT = (",", ":")
 
 
 def check_route(route: str) -> None:
@@ -143,7 +151,7 @@ class SiteOutput:
         """Start the standby copy again from the published site (hard links), or empty."""
         shutil.rmtree(self.standby, ignore_errors=True)
         _known_folders.clear()
-        _make_folder(self.standby)
+        _make_folder(str(self.standby))
         published = self._manifest_of(self.out_dir)
         if published is None:
             return {}
@@ -178,7 +186,7 @@ class SiteOutput:
             if folder != self.standby and self.standby in folder.parents:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
-                    _known_folders.discard(folder)
+                    _known_folders.discard(str(folder))
 
     def commit(self, manifest: Manifest) -> None:
         """Record the standby copy's manifest and swap it in: it becomes the published site."""
@@ -274,14 +282,14 @@ _Done = TypeVar("_Done")
 def _link_files(source: Path, target: Path, routes: Sequence[str]) -> None:
     """Hard-link files of one site copy into another (copy across devices)."""
     for route in routes:
-        path = target / route
-        _make_folder(path.parent)
+        path = f"{target}/{route}"
+        _make_folder(path.rpartition("/")[0])
         try:
-            os.link(source / route, path)
+            os.link(f"{source}/{route}", path)
         except FileExistsError:
             continue
         except OSError:
-            shutil.copy2(source / route, path)
+            shutil.copy2(f"{source}/{route}", path)
 
 
 def _intact_files(site: Path, expected: Sequence[tuple[str, int, int]]) -> list[str]:
@@ -289,7 +297,7 @@ def _intact_files(site: Path, expected: Sequence[tuple[str, int, int]]) -> list[
     intact = []
     for route, size, mtime_ns in expected:
         try:
-            status = os.stat(site / route)
+            status = os.stat(f"{site}/{route}")
         except OSError:
             continue
         if status.st_size == size and status.st_mtime_ns == mtime_ns:
@@ -298,59 +306,51 @@ def _intact_files(site: Path, expected: Sequence[tuple[str, int, int]]) -> list[
 
 
 def write_file(site: Path, route: str, data: bytes) -> os.stat_result:
-    """Write one file of a site copy with the published mode, never in place; return its stat."""
-    path = site / route
-    _make_folder(path.parent)
+    """Write one file of a site copy with the published mode, never in place; return its stat.
+
+    Paths are plain strings here: this runs once per file of a site of 400,000.
+    """
+    path = f"{site}/{route}"
+    _make_folder(path.rpartition("/")[0])
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
         # The old file may be shared with the published copy: replace it, never rewrite it.
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        folder, _, name = path.rpartition("/")
+        temporary = f"{folder}/.{name}.{os.getpid()}.tmp"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        _write_all(descriptor, data)
+        status = _write_all(descriptor, data)
         os.replace(temporary, path)
-        return os.stat(path)
-    _write_all(descriptor, data)
-    return os.stat(path)
+        return status
+    return _write_all(descriptor, data)
 
 
-def place_file(site: Path, route: str, source: Path) -> os.stat_result:
-    """Put an existing file (a cached object) at a route by hard link, or by copy."""
-    path = site / route
-    _make_folder(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
-    try:
-        os.link(source, temporary)
-    except OSError:
-        shutil.copyfile(source, temporary)
-        os.chmod(temporary, FILE_MODE)
-    os.replace(temporary, path)
-    return os.stat(path)
-
-
-def _write_all(descriptor: int, data: bytes) -> None:
+def _write_all(descriptor: int, data: bytes) -> os.stat_result:
     try:
         os.fchmod(descriptor, FILE_MODE)  # whatever the umask
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
+        return os.fstat(descriptor)
     finally:
         os.close(descriptor)
 
 
 # Folders known to exist in this process: most files share their folder with others.
-_known_folders: set[Path] = set()
+_known_folders: set[str] = set()
 
 
-def _make_folder(folder: Path) -> None:
+def _make_folder(folder: str) -> None:
     if folder in _known_folders:
         return
-    if not folder.is_dir():
-        _make_folder(folder.parent)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(folder)
-            os.chmod(folder, FOLDER_MODE)
+    try:
+        os.mkdir(folder)
+        os.chmod(folder, FOLDER_MODE)  # whatever the umask
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        _make_folder(folder.rpartition("/")[0])
+        _make_folder(folder)
     _known_folders.add(folder)
 
 

@@ -7,8 +7,8 @@ is what lets the executor reuse the previous site and the cache; so each key bel
 everything its producer reads, through a few fingerprints:
 
 - ``site``: the engine's code, ``site_config.yaml`` and the logo, the addresses, the DID;
-- ``pages``: ``site`` plus the theme (templates, strings, assets), whether the site is
-  signed, and the build day (pages still say "as of" that day);
+- ``pages``: ``site`` plus the theme (templates, strings, assets) and whether the site is
+  signed (not the build day: statuses are in the keys of the pages that show them);
 - ``signing``: ``site`` plus the signing key (or "unsigned") and ``keys.yaml``;
 - per badge, the digest of its YAML and image; per recipient, the digest of their file.
 """
@@ -135,7 +135,9 @@ def _fingerprints(ctx: BuildContext) -> _Fingerprints:
         *config.languages,
     )
     theme = digest(*_tree(config.theme_dir))
-    pages = digest(site, theme, str(ctx.signed), ctx.build_date.isoformat())
+    # Not the build day: pages state what does not change with it (an award's status is in
+    # its own keys), so a site rebuilt the next day reuses them.
+    pages = digest(site, theme, str(ctx.signed))
     signer = ctx.signer
     key = f"{signer.verification_method} {signer.public_key_multibase}" if signer else "unsigned"
     signing = digest(site, key, _read(config.root / KEYS_FILE))

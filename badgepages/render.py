@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,7 @@ from markupsafe import Markup
 from badgepages import policy
 from badgepages.catalog import Award, Badge, Catalog, Recipient
 from badgepages.diagnostics import SourceError
+from badgepages.fragments import TEXTS, ConstantTexts, SharedFragments, Texts
 from badgepages.models import ThemeStringsSource, validate_document
 from badgepages.output import encode_json
 from badgepages.sources import read_yaml
@@ -51,6 +53,28 @@ def render_markdown(text: str) -> Markup:
         link_rel="noopener nofollow",
     )
     return Markup(clean)
+
+
+# Where whitespace is content: kept as written.
+_VERBATIM = re.compile(r"<(pre|textarea|script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_INDENTATION = re.compile(r"\n[ \t]+")
+_BLANK_LINES = re.compile(r"\n{2,}")
+
+
+def compact_html(html: str) -> str:
+    """Drop the templates' indentation and blank lines: a site of many pages pays for each
+    byte (GitHub Pages counts them), and a line break still separates inline elements."""
+    parts, start = [], 0
+    for verbatim in _VERBATIM.finditer(html):
+        parts.append(_compact(html[start : verbatim.start()]))
+        parts.append(verbatim.group(0))
+        start = verbatim.end()
+    parts.append(_compact(html[start:]))
+    return "".join(parts)
+
+
+def _compact(text: str) -> str:
+    return _BLANK_LINES.sub("\n", _INDENTATION.sub("\n", text))
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            extensions=[SharedFragments, ConstantTexts],
         )
         self.environment.filters["markdown"] = render_markdown
 
@@ -126,6 +151,7 @@ class Renderer:
             "languages": self.catalog.config.languages,
             "alternates": page.alternates or {page.language: page.path},
             "t": self._translators[page.language],
+            TEXTS: self._texts[page.language],
             "tr": lambda text: text[page.language],
             "date": functools.partial(_format_date, language=page.language),
             "link": _linker(page.path),
@@ -136,7 +162,18 @@ class Renderer:
             "signed": self.signed,
             "public_base_url": self.catalog.config.public_base_url,
         }
-        return template.render(context).encode("utf-8")
+        return compact_html(template.render(context)).encode("utf-8")
+
+    @functools.cached_property
+    def _texts(self) -> dict[str, Texts]:
+        default = self.catalog.config.default_language
+        return {
+            language: Texts(
+                (key, str(entry.get(language) or entry[default]))
+                for key, entry in self.strings.items()
+            )
+            for language in self.catalog.config.languages
+        }
 
     @functools.cached_property
     def _translators(self) -> dict[str, Callable[..., str]]:

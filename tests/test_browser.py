@@ -283,7 +283,7 @@ def test_blocked_status_list_says_could_not_check(browsing: Browsing, served: Se
     assert line.startswith("Revocation: could not check — the issuer")
     assert "status list could not be read" in line
     assert checks(page)["signature"][0] == "passed"
-    assert "when this page was last updated, this badge was: valid" in box
+    assert "According to this page, as the issuer published it, this badge is: valid" in box
     visit.assert_clean()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,16 +29,17 @@ class Project:
 
     root: Path
     secret: str
+    day: date = EXAMPLE_DAY
 
     def build(self, out: Path, *, jobs: int = 2) -> None:
-        options = BuildOptions(EXAMPLE_DAY, out_dir=out, signing_secret=self.secret, jobs=jobs)
+        options = BuildOptions(self.day, out_dir=out, signing_secret=self.secret, jobs=jobs)
         build(self.root, options)
 
     def clean_build(self, out: Path) -> dict[str, bytes]:
         """Build a copy of the sources alone: no previous site, no cache."""
         copy = out.parent / f"{out.name}-sources"
         shutil.copytree(self.root, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
-        Project(copy, self.secret).build(out)
+        Project(copy, self.secret, self.day).build(out)
         return files(out)
 
     def cli(self, *args: str) -> None:
@@ -70,6 +72,21 @@ def rotate_key(project: Project) -> None:
     project.secret, _ = add_new_key(project.root, EXAMPLE_DAY)
 
 
+EXPIRES = date(2026, 12, 15)  # after the example's build day
+
+
+def give_an_expiry(project: Project) -> None:
+    """Make an award expire a little after the build day."""
+    project.edit("recipients/hugo-moreau.yaml", "expires: 2025-06-30", f"expires: {EXPIRES}")
+
+
+# Made before the first build, for changes that need something to change.
+PREPARATIONS: dict[str, Callable[[Project], None]] = {
+    "award unrevoked": lambda p: p.cli("revoke", "trgdqziogobjmiqkgmzc", "--reason", "Mistake"),
+    "an award expires": give_an_expiry,
+}
+
+
 CHANGES: dict[str, Callable[[Project], None]] = {
     "nothing": lambda p: None,
     "award added": lambda p: p.cli(
@@ -95,6 +112,8 @@ CHANGES: dict[str, Callable[[Project], None]] = {
         "}\n/* edited */",
     ),
     "key rotated": rotate_key,
+    "a day later": lambda p: setattr(p, "day", p.day + timedelta(days=1)),
+    "an award expires": lambda p: setattr(p, "day", EXPIRES),
     "base URL changed": lambda p: p.edit(
         "site_config.yaml", "https://essca.github.io/badges/", "https://badges.essca.example/"
     ),
@@ -106,8 +125,8 @@ def test_an_incremental_build_equals_a_clean_build(
     project: Project, tmp_path: Path, change: str
 ) -> None:
     out = tmp_path / "site"
-    if change == "award unrevoked":  # a revocation not yet published can be undone
-        CHANGES["award revoked"](project)
+    if change in PREPARATIONS:
+        PREPARATIONS[change](project)
     project.build(out)
     project.build(out)  # the standby copy now holds the previous site too
     before = files(out)

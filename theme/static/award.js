@@ -13,7 +13,7 @@
  * build-day status.
  */
 import {
-  describeCheck, drawIcon, formatDate, formatMoment, loadStrings, renderChecks, text,
+  describeCheck, drawIcon, formatMoment, loadStrings, renderChecks, text,
   verdictDetail, verdictTitle,
 } from './checks-ui.js';
 import {startShare} from './share.js';
@@ -68,7 +68,6 @@ async function liveCheck(box, strings, reading) {
   if(verdict === 'unverified' && !report.foreign) {
     // Say what was true on the build day, clearly labelled as such.
     detail.textContent = text(strings, 'live_unverified_detail', {
-      date: formatDate(box.dataset.buildDate, lang),
       status: text(strings, `status_${box.dataset.status}_short`).toLowerCase(),
     });
   } else {
@@ -110,6 +109,42 @@ function emailIdentities(credential) {
 }
 
 /**
+ * Make the "Is this the candidate?" form in its (empty) section, from the site's texts: only
+ * a script can use it, so the page does not carry it.
+ *
+ * @param {HTMLElement} section - The form's section (data-email-check).
+ * @param {Object<string, string>} strings - The site's texts.
+ * @returns {{form: HTMLFormElement, input: HTMLInputElement, result: HTMLElement}} Its parts.
+ */
+function buildEmailCheck(section, strings) {
+  const make = (tag, attributes = {}, content = '') => {
+    const element = document.createElement(tag);
+    for(const [name, value] of Object.entries(attributes)) {
+      element.setAttribute(name, value);
+    }
+    element.textContent = content;
+    return element;
+  };
+  const title = make('h2', {id: 'candidate-title'}, text(strings, 'email_check_title'));
+  const intro = make('p', {class: 'candidate__intro'}, text(strings, 'email_check_intro'));
+  const form = make('form', {class: 'candidate__form', novalidate: ''});
+  const label = make('label', {for: 'candidate-email'}, text(strings, 'email_check_label'));
+  const row = make('div', {class: 'candidate__row'});
+  // The input has no name: even a broken script cannot send the address anywhere.
+  const input = make('input', {
+    id: 'candidate-email', class: 'candidate__input', type: 'email', autocomplete: 'off',
+    autocapitalize: 'none', spellcheck: 'false', inputmode: 'email',
+  });
+  const button = make('button', {type: 'submit', class: 'button'},
+    text(strings, 'email_check_button'));
+  const result = make('p', {class: 'candidate__result', role: 'status', 'aria-live': 'polite'});
+  row.append(input, button);
+  form.append(label, row, result);
+  section.replaceChildren(title, intro, form);
+  return {form, input, result};
+}
+
+/**
  * Wire the "Is this the candidate?" form to the credential once it is read.
  *
  * @param {HTMLElement} section - The form's section (data-email-check).
@@ -117,9 +152,7 @@ function emailIdentities(credential) {
  * @param {Object<string, string>} strings - The site's texts.
  */
 function emailCheck(section, checked, strings) {
-  const form = section.querySelector('form');
-  const input = form.querySelector('input');
-  const result = form.querySelector('[role=status]');
+  const {form, input, result} = buildEmailCheck(section, strings);
   form.addEventListener('submit', async event => {
     event.preventDefault();
     const email = input.value.trim();
