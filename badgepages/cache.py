@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 CACHE_DIR = ".badgepages-cache"
 _RECORDS_FILE = "records"
@@ -131,11 +131,24 @@ class RecordCache:
             _write(self.file, (self.context, self._used, self._new_stamps, time.time_ns()))
 
 
+class Stored(NamedTuple):
+    """Where an object lies in the packs, and what it must hash to."""
+
+    pack: str
+    offset: int
+    size: int
+    sha256: str
+
+
 class ObjectStore:
     """Artifacts' bytes by input key, each checked against its content hash before reuse.
 
-    Objects used by one of the last few builds are kept (a preview and a signed build, or
-    two branches, take turns without starting over); older ones are deleted.
+    Objects are appended to pack files (one per worker and build), not kept one file each:
+    a site of 400,000 files would otherwise pay 400,000 more file creations for its cache,
+    and a cache of a few large files is quick for CI to save and restore. Objects used by
+    one of the last few builds are kept (a preview and a signed build, or two branches,
+    take turns without starting over); packs left with no object are deleted, and packs
+    mostly made of stale objects are rewritten.
     """
 
     KEEP_BUILDS = 3
@@ -146,51 +159,88 @@ class ObjectStore:
         if not (isinstance(loaded, tuple) and len(loaded) == 2):
             loaded = (0, {})
         self.generation: int = loaded[0]
-        # key → (content SHA-256, size, the last build that used it)
-        self.index: dict[str, tuple[str, int, int]] = loaded[1]
-
-    def path(self, key: str) -> Path:
-        """Return where the object of ``key`` is kept."""
-        return self.folder / key[:2] / key
+        # key → (pack, offset, size, content SHA-256, the last build that used it)
+        self.index: dict[str, tuple[str, int, int, str, int]] = loaded[1]
+        self._readers: dict[str, int] = {}
+        self._writer: tuple[int, str, int, int] | None = None  # pid, pack, descriptor, size
 
     def load(self, key: str) -> bytes | None:
         """Return the verified bytes of ``key``'s object, or None (absent or not intact)."""
-        expected = self.index.get(key)
-        if expected is None:
+        entry = self.index.get(key)
+        if entry is None:
             return None
+        pack, offset, size, sha256, _ = entry
         try:
-            data = self.path(key).read_bytes()
+            descriptor = self._readers.get(pack)
+            if descriptor is None:
+                descriptor = self._readers[pack] = os.open(self.folder / pack, os.O_RDONLY)
+            data = os.pread(descriptor, size, offset)
         except OSError:
             return None
-        if len(data) != expected[1] or hashlib.sha256(data).hexdigest() != expected[0]:
+        if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
             return None
         return data
 
-    def add(self, key: str, file: Path) -> None:
-        """Keep a produced file as ``key``'s object: a hard link, or a copy across devices."""
-        target = self.path(key)
-        with contextlib.suppress(OSError):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f"{key}.{os.getpid()}.tmp")
-            temporary.unlink(missing_ok=True)
-            try:
-                os.link(file, temporary)
-            except OSError:
-                temporary.write_bytes(file.read_bytes())
-            os.replace(temporary, target)
+    def add(self, data: bytes, sha256: str) -> Stored | None:
+        """Append an object to this process's pack; None when the cache cannot be written."""
+        try:
+            if self._writer is None or self._writer[0] != os.getpid():
+                self.folder.mkdir(parents=True, exist_ok=True)
+                pack = f"{self.generation + 1}-{os.getpid()}.pack"
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                descriptor = os.open(self.folder / pack, flags, 0o644)
+                self._writer = (os.getpid(), pack, descriptor, os.fstat(descriptor).st_size)
+            pid, pack, descriptor, size = self._writer
+            # Unbuffered: a worker may end without closing anything.
+            os.write(descriptor, data)
+            self._writer = (pid, pack, descriptor, size + len(data))
+        except OSError:
+            return None
+        return Stored(pack, size, len(data), sha256)
 
-    def save(self, stored: dict[str, tuple[str, int]], used: Iterable[str]) -> None:
-        """Record the objects this build stored (key → content hash, size) or used; drop
-        those no recent build used."""
+    def save(self, stored: dict[str, Stored], used: Iterable[str]) -> None:
+        """Record the objects this build stored or used; drop those no recent build used."""
         generation = self.generation + 1
         index = dict(self.index)
         for key in used:
             if key in index:
-                index[key] = (*index[key][:2], generation)
-        for key, (sha256, size) in stored.items():
-            index[key] = (sha256, size, generation)
-        index = {k: e for k, e in index.items() if e[2] > generation - self.KEEP_BUILDS}
-        for key in self.index.keys() - index.keys():
-            self.path(key).unlink(missing_ok=True)
+                index[key] = (*index[key][:4], generation)
+        for key, place in stored.items():
+            index[key] = (*place, generation)
+        index = {k: e for k, e in index.items() if e[4] > generation - self.KEEP_BUILDS}
+        for descriptor in self._readers.values():
+            os.close(descriptor)
+        self._readers.clear()
+        with contextlib.suppress(OSError):
+            index = self._compact(index, generation)
         self.generation, self.index = generation, index
         _write(self.folder / _INDEX_FILE, (generation, index))
+        live = {entry[0] for entry in index.values()}
+        with contextlib.suppress(OSError):
+            for pack in self.folder.glob("*.pack"):
+                if pack.name not in live:
+                    pack.unlink()
+
+    def _compact(
+        self, index: dict[str, tuple[str, int, int, str, int]], generation: int
+    ) -> dict[str, tuple[str, int, int, str, int]]:
+        """Rewrite packs that are mostly stale objects into one new pack."""
+        live: dict[str, int] = {}
+        for pack, _, size, _, _ in index.values():
+            live[pack] = live.get(pack, 0) + size
+        stale = {
+            pack
+            for pack, size in live.items()
+            if (self.folder / pack).is_file() and size * 2 < (self.folder / pack).stat().st_size
+        }
+        if not stale:
+            return index
+        target = f"{generation}-compact-{os.getpid()}.pack"
+        with open(self.folder / target, "wb") as output:
+            for key, (pack, offset, size, sha256, used) in sorted(index.items()):
+                if pack in stale:
+                    with open(self.folder / pack, "rb") as source:
+                        source.seek(offset)
+                        index[key] = (target, output.tell(), size, sha256, used)
+                        output.write(source.read(size))
+        return index

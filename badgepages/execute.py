@@ -17,12 +17,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 
-from badgepages.cache import ObjectStore
+from badgepages.cache import ObjectStore, Stored
 from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
-from badgepages.output import Entry, Manifest, SiteOutput, write_file
+from badgepages.output import Entry, Manifest, SiteOutput, Target, write_file
 from badgepages.plan import Artifact, Plan
 from badgepages.produce import PRODUCERS, BuildContext
 from badgepages.signing import UnsafeCredentialError
@@ -40,11 +41,12 @@ class Execution:
     removed: int  # no longer in the plan
 
 
-@dataclass(frozen=True)
-class _Result:
+class _Result(NamedTuple):
     route: str
     entry: Entry | None
-    produced: bool
+    produced: bool  # made by its producer (else taken from the cache)
+    temporary: str | None  # to be renamed to the route when the build commits
+    stored: Stored | None  # where the cache keeps what was produced
     problem: Diagnostic | None = None
     fatal: OSError | None = None  # the disk failed: stop at once
 
@@ -56,9 +58,9 @@ def execute(
     jobs: int,
     before_swap: Callable[[], None] | None = None,
 ) -> Execution:
-    """Write the plan's site to ``out_dir`` atomically; raise SourceError if anything fails.
+    """Write the plan's site to ``out_dir``; raise SourceError, having changed nothing, on error.
 
-    ``before_swap`` runs once the new site is complete and before it is published: the
+    ``before_swap`` runs once every new file is written and before any is published: the
     ledger is written there, so that no award is ever public without being recorded.
     """
     store = ObjectStore(ctx.catalog.config.root)
@@ -69,10 +71,9 @@ def execute(
         same = [r for r, a in wanted.items() if r in before and before[r].key == a.key]
         intact = output.verified(before, same)
         obsolete = [route for route in before if route not in wanted]
-        output.remove(obsolete)
         todo = [artifact for artifact in artifacts if artifact.route not in intact]
         ctx.warm_up()
-        realize = functools.partial(_realize, ctx, store, output.standby)
+        realize = functools.partial(_realize, ctx, store, output.target)
         results: list[_Result] = []
         for result in map_in_order(realize, todo, jobs):
             if result.fatal is not None:
@@ -81,38 +82,39 @@ def execute(
             results.append(result)
         problems = [result.problem for result in results if result.problem is not None]
         if problems:
+            output.discard()
             raise SourceError(problems)
         manifest: Manifest = {route: before[route] for route in intact}
         manifest.update((r.route, r.entry) for r in results if r.entry is not None)
         if before_swap is not None:
             before_swap()
-        output.commit(manifest)
-    made = {r.entry.key: (r.entry.sha256, r.entry.size) for r in results if r.produced and r.entry}
-    store.save(made, used=(entry.key for entry in manifest.values()))
+        renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
+        output.commit(manifest, renames, obsolete)
+    stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
+    store.save(stored, used=(entry.key for entry in manifest.values()))
     produced = sum(r.produced for r in results)
     return Execution(len(manifest), produced, len(results) - produced, len(intact), len(obsolete))
 
 
-def _realize(ctx: BuildContext, store: ObjectStore, site: Path, artifact: Artifact) -> _Result:
-    """Put one artifact in the site copy: from the cache when intact, else produced."""
+def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Artifact) -> _Result:
+    """Write one artifact: from the cache when it holds it intact, else produced (and kept)."""
     try:
         data = store.load(artifact.key)
         produced = data is None
         if data is None:
             data = PRODUCERS[artifact.producer](ctx, *artifact.args)
-        status = write_file(site, artifact.route, data)
-        if produced:
-            store.add(artifact.key, site / artifact.route)
+        written = write_file(target, artifact.route, data)
     except OSError as error:
         if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
-            return _Result(artifact.route, None, True, fatal=error)
-        return _Result(artifact.route, None, True, diagnose(artifact, error, ctx))
+            return _Result(artifact.route, None, True, None, None, fatal=error)
+        return _Result(artifact.route, None, True, None, None, diagnose(artifact, error, ctx))
     except Exception as error:
-        return _Result(artifact.route, None, True, diagnose(artifact, error, ctx))
-    entry = Entry(
-        artifact.key, hashlib.sha256(data).hexdigest(), status.st_size, status.st_mtime_ns
-    )
-    return _Result(artifact.route, entry, produced)
+        return _Result(artifact.route, None, True, None, None, diagnose(artifact, error, ctx))
+    sha256 = hashlib.sha256(data).hexdigest()
+    status = written.status
+    entry = Entry(artifact.key, sha256, status.st_size, status.st_mtime_ns)
+    stored = store.add(data, sha256) if produced else None
+    return _Result(artifact.route, entry, produced, written.temporary, stored)
 
 
 def diagnose(artifact: Artifact, error: BaseException, ctx: BuildContext) -> Diagnostic:

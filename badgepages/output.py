@@ -1,13 +1,15 @@
-"""The output folder: updated by difference in a standby twin, then swapped in atomically.
+"""The output folder: written whole once, then changed file by file under a journal.
 
-Beside the published folder ``DIR`` lives ``.DIR.badgepages/`` with a standby copy of the
-site and a manifest per copy (route → input key, content hash, size, modification time). A
-build brings the standby copy to the new plan by writing only what changed, then exchanges
-the two folders in one system call (``renameat2(RENAME_EXCHANGE)`` on Linux), so ``DIR`` is a
-complete site at every instant and the previous site becomes the next standby. Unchanged
-files are shared between the two copies as hard links and never written in place: a file is
-replaced by renaming a new one over it. A standby copy without a manifest (first build,
-interrupted build) is rebuilt from the published one. One build at a time holds the lock.
+A site of 100,000 awards is 400,000 files, and on many file systems creating a file or a
+folder costs far more than computing its bytes. So the site is written whole only when
+there is none to start from (into a staging folder, swapped in with one rename); after that,
+a build writes only the files whose inputs changed, each first to a temporary file, and
+then commits: it records the renames to make in a journal (the commit point), makes them,
+and records the new manifest (route → input key, content hash, size, modification time).
+A build interrupted before its commit changes nothing; one interrupted after it is finished
+by the next command. Every route always holds a whole file; a file is never written in
+place. Beside ``DIR`` lives ``.DIR.badgepages/``: the manifest, the journal, the temporary
+files, and the lock that lets one build at a time write the folder.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import contextlib
 import ctypes
 import errno
 import functools
+import itertools
 import json
 import marshal
 import os
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
 from badgepages.workers import map_in_order
 
@@ -34,7 +37,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 FILE_MODE = 0o644
 FOLDER_MODE = 0o755
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2
 # Leftovers of earlier versions' staging folders, removed on sight.
 _LEGACY_PREFIXES = (".staging-", ".old-")
 
@@ -89,22 +92,42 @@ class Entry:
 Manifest = dict[str, Entry]
 
 
+class Target(NamedTuple):
+    """Where a build writes its files: a whole new tree, or temporary files to rename."""
+
+    folder: str  # the staging tree, or the folder of temporary files
+    fresh: bool  # True: files go to their routes in a new tree
+
+
+class Written(NamedTuple):
+    """A file a worker wrote: its stat, and its temporary name when it is to be renamed."""
+
+    status: os.stat_result
+    temporary: str | None
+
+
 class SiteOutput:
-    """The published folder and its standby twin; use as a context manager (takes the lock)."""
+    """The published folder and its state; use as a context manager (takes the lock)."""
 
     def __init__(self, out_dir: Path, jobs: int = 1) -> None:
         self.jobs = jobs  # file-system work on many files runs on this many processes
         self.out_dir = Path(os.path.abspath(out_dir))
         self.state = self.out_dir.parent / f".{self.out_dir.name}.badgepages"
-        self.standby = self.state / "standby"
+        self._manifest_file = self.state / "manifest"
+        self._new_manifest = self.state / "manifest.new"
+        self._journal = self.state / "journal"
+        self._incoming = self.state / "incoming"
+        self._staging = self.state / "staging"
+        self._retired = self.state / "retired"
         self._lock_file: int | None = None
+        self.target = Target(str(self._staging), True)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def __enter__(self) -> SiteOutput:
         self.state.mkdir(parents=True, exist_ok=True)
         self._lock()
-        self._recover_swap()
+        self._recover()
         self._remove_legacy_leftovers()
         return self
 
@@ -132,164 +155,150 @@ class SiteOutput:
             if path.is_dir() and path.name[len(prefix) :].startswith(_LEGACY_PREFIXES):
                 shutil.rmtree(path, ignore_errors=True)
 
-    # -- the standby copy ------------------------------------------------------------------
+    # -- before writing --------------------------------------------------------------------
 
     def prepare(self) -> Manifest:
-        """Make the standby copy ready to change and return its manifest (what it holds).
+        """Return what the published folder holds, and set where this build writes.
 
-        Its manifest file is removed first: until :meth:`commit`, the copy is unknown.
+        Without a manifest that matches the folder (first build, a folder made by something
+        else), the build writes a whole new tree and returns an empty manifest.
         """
         _known_folders.clear()
-        manifest = self._manifest_of(self.standby)
+        for leftover in (self._incoming, self._staging, self._retired):
+            shutil.rmtree(leftover, ignore_errors=True)
+        manifest = self._read_manifest()
         if manifest is None:
-            manifest = self._rebuild_standby()
-        self._manifest_file(self.standby).unlink(missing_ok=True)
-        _fsync_folder(self.state)
+            self.target = Target(str(self._staging), True)
+            _make_folder(str(self._staging))
+            return {}
+        self.target = Target(str(self._incoming), False)
+        _make_folder(str(self._incoming))
         return manifest
 
-    def _rebuild_standby(self) -> Manifest:
-        """Start the standby copy again from the published site (hard links), or empty."""
-        shutil.rmtree(self.standby, ignore_errors=True)
-        _known_folders.clear()
-        _make_folder(str(self.standby))
-        published = self._manifest_of(self.out_dir)
-        if published is None:
-            return {}
-        self._spread(functools.partial(_link_files, self.out_dir, self.standby), list(published))
-        return published
-
     def verified(self, manifest: Manifest, routes: Iterable[str]) -> set[str]:
-        """Return the routes whose standby file is still what the manifest says (size, time).
+        """Return the routes whose published file is still what the manifest says.
 
-        A file edited in place (by hand, in the published copy it was shared with) fails
-        this check and is produced again.
+        A file edited by hand (its size or modification time changed) fails this check
+        and is produced again.
         """
         expected = [(route, manifest[route].size, manifest[route].mtime_ns) for route in routes]
         good: set[str] = set()
-        for found in self._spread(functools.partial(_intact_files, self.standby), expected):
+        work = functools.partial(_intact_files, self.out_dir)
+        batches = [expected[start : start + _BATCH] for start in range(0, len(expected), _BATCH)]
+        for found in map_in_order(work, batches, self.jobs, chunk=1):
             good.update(found)
         return good
 
-    def _spread(self, work: Callable[[Sequence[Any]], _Done], items: Sequence[Any]) -> list[_Done]:
-        """Run file-system work over many items in batches, on up to ``jobs`` processes."""
-        batches = [items[start : start + _BATCH] for start in range(0, len(items), _BATCH)]
-        return list(map_in_order(work, batches, self.jobs, chunk=1))
+    # -- committing ------------------------------------------------------------------------
 
-    def remove(self, routes: Iterable[str]) -> None:
-        """Delete routes from the standby copy, and the folders they leave empty."""
-        folders: set[Path] = set()
-        for route in routes:
-            path = self.standby / route
-            path.unlink(missing_ok=True)
-            folders.update(path.parents)
-        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-            if folder != self.standby and self.standby in folder.parents:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-                    _known_folders.discard(str(folder))
-
-    def commit(self, manifest: Manifest) -> None:
-        """Record the standby copy's manifest and swap it in: it becomes the published site."""
-        self._write_manifest(self.standby, manifest)
-        if not self.out_dir.exists():
-            os.replace(self.standby, self.out_dir)
-            _fsync_folder(self.out_dir.parent)
-            # The next build changes a standby copy: make it now, while the site is new.
-            self._write_manifest(self.standby, self._rebuild_standby())
-            return
-        if not _exchange(self.out_dir, self.standby):
-            self._swap_by_renames()
-        _fsync_folder(self.out_dir.parent)
+    def commit(
+        self, manifest: Manifest, renames: list[tuple[str, str]], removed: list[str]
+    ) -> None:
+        """Publish what the build wrote: the new tree, or the changed files and removals."""
+        self._write_marshal(self._new_manifest, self._dump(manifest))
+        if self.target.fresh:
+            self._swap_in_staging()
+        else:
+            # The commit point: from here, an interrupted build is finished by the next one.
+            self._write_marshal(self._journal, (renames, removed))
+            self._apply(renames, removed)
+        os.replace(self._new_manifest, self._manifest_file)
+        self._journal.unlink(missing_ok=True)
+        _fsync_folder(self.state)
+        shutil.rmtree(self._incoming, ignore_errors=True)
 
     def discard(self) -> None:
-        """Drop an unfinished standby copy (after a failure), freeing its space."""
-        shutil.rmtree(self.standby, ignore_errors=True)
+        """Drop what an unfinished build wrote (after a failure), freeing its space."""
+        for leftover in (self._incoming, self._staging):
+            shutil.rmtree(leftover, ignore_errors=True)
         _known_folders.clear()
 
-    # -- manifests -------------------------------------------------------------------------
+    def _swap_in_staging(self) -> None:
+        """Put the new tree in place: at once when there is no folder, else by exchange."""
+        if not self.out_dir.exists():
+            os.replace(self._staging, self.out_dir)
+        elif _exchange(self.out_dir, self._staging):
+            shutil.rmtree(self._staging, ignore_errors=True)
+        else:
+            # Without RENAME_EXCHANGE: two renames, journaled so an interruption is finished.
+            self._write_marshal(self._journal, ("swap",))
+            os.replace(self.out_dir, self._retired)
+            os.replace(self._staging, self.out_dir)
+            shutil.rmtree(self._retired, ignore_errors=True)
+        _fsync_folder(self.out_dir.parent)
 
-    def _manifest_file(self, folder: Path) -> Path:
-        # Named by the folder's inode: a swap moves folders, and their manifests follow.
-        return self.state / f"manifest-{os.stat(folder).st_ino}"
+    def _apply(self, renames: Iterable[tuple[str, str]], removed: Iterable[str]) -> None:
+        """Make the journal's renames and removals (again: each one is idempotent)."""
+        site = str(self.out_dir)
+        for temporary, route in renames:
+            path = f"{site}/{route}"
+            _make_folder(path.rpartition("/")[0])
+            with contextlib.suppress(FileNotFoundError):  # made before an interruption
+                os.replace(temporary, path)
+        folders: set[str] = set()
+        for route in removed:
+            path = f"{site}/{route}"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            folders.add(path.rpartition("/")[0])
+        for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
+            while folder != site and folder.startswith(site + "/"):
+                try:
+                    os.rmdir(folder)  # only when it is left empty
+                except OSError:
+                    break
+                _known_folders.discard(folder)
+                folder = folder.rpartition("/")[0]
 
-    def _manifest_of(self, folder: Path) -> Manifest | None:
-        if not folder.is_dir():
-            return None
+    def _recover(self) -> None:
+        """Finish a build interrupted after its commit point (the journal says what to do)."""
+        if self._journal.exists():
+            try:
+                journal = marshal.loads(self._journal.read_bytes())
+            except (OSError, ValueError, EOFError):
+                journal = None
+            if journal == ("swap",):
+                if not self.out_dir.exists() and self._staging.exists():
+                    os.replace(self._staging, self.out_dir)
+            elif isinstance(journal, tuple) and len(journal) == 2:
+                self._apply(*journal)
+            if self._new_manifest.exists():
+                os.replace(self._new_manifest, self._manifest_file)
+            self._journal.unlink()
+        self._new_manifest.unlink(missing_ok=True)
+
+    # -- the manifest ----------------------------------------------------------------------
+
+    def _read_manifest(self) -> Manifest | None:
+        """Return the manifest of the published folder, if it is the folder it describes."""
         try:
-            raw = marshal.loads(self._manifest_file(folder).read_bytes())
+            raw = marshal.loads(self._manifest_file.read_bytes())
+            inode = os.stat(self.out_dir).st_ino
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        if not isinstance(raw, tuple) or len(raw) != 2 or raw[0] != _MANIFEST_VERSION:
+        if not isinstance(raw, tuple) or len(raw) != 3 or raw[:2] != (_MANIFEST_VERSION, inode):
             return None
-        return {route: Entry(*fields) for route, fields in raw[1].items()}
+        return {route: Entry(*fields) for route, fields in raw[2].items()}
 
-    def _write_manifest(self, folder: Path, manifest: Manifest) -> None:
-        data = marshal.dumps(
-            (
-                _MANIFEST_VERSION,
-                {r: (e.key, e.sha256, e.size, e.mtime_ns) for r, e in manifest.items()},
-            )
-        )
-        target = self._manifest_file(folder)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    def _dump(self, manifest: Manifest) -> Any:
+        # The folder's inode, as it will be once published, ties the manifest to it.
+        folder = self._staging if self.target.fresh else self.out_dir
+        entries = {r: (e.key, e.sha256, e.size, e.mtime_ns) for r, e in manifest.items()}
+        return (_MANIFEST_VERSION, os.stat(folder).st_ino, entries)
+
+    def _write_marshal(self, file: Path, value: Any) -> None:
+        temporary = file.with_name(f"{file.name}.{os.getpid()}.tmp")
         with open(temporary, "wb") as stream:
-            stream.write(data)
+            stream.write(marshal.dumps(value))
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, target)
-        kept = {target.name}
-        if self.out_dir.exists():
-            kept.add(self._manifest_file(self.out_dir).name)
-        for stale in self.state.glob("manifest-*"):
-            if stale.name not in kept:
-                stale.unlink(missing_ok=True)
+        os.replace(temporary, file)
         _fsync_folder(self.state)
-
-    # -- swapping without RENAME_EXCHANGE ----------------------------------------------------
-
-    @property
-    def _retired(self) -> Path:
-        return self.state / "retired"
-
-    @property
-    def _journal(self) -> Path:
-        return self.state / "swap-in-progress"
-
-    def _swap_by_renames(self) -> None:
-        """Swap with three renames, journaled so that an interrupted swap is finished later."""
-        self._journal.write_bytes(b"")
-        _fsync_folder(self.state)
-        os.replace(self.out_dir, self._retired)
-        os.replace(self.standby, self.out_dir)
-        os.replace(self._retired, self.standby)
-        self._journal.unlink()
-
-    def _recover_swap(self) -> None:
-        """Finish a swap that was interrupted between its renames (the journal says so)."""
-        if not self._journal.exists():
-            return
-        if not self.out_dir.exists() and self.standby.exists():
-            os.replace(self.standby, self.out_dir)
-        if self._retired.exists() and not self.standby.exists():
-            os.replace(self._retired, self.standby)
-        self._journal.unlink()
 
 
 _BATCH = 2048
-_Done = TypeVar("_Done")
-
-
-def _link_files(source: Path, target: Path, routes: Sequence[str]) -> None:
-    """Hard-link files of one site copy into another (copy across devices)."""
-    for route in routes:
-        path = f"{target}/{route}"
-        _make_folder(path.rpartition("/")[0])
-        try:
-            os.link(f"{source}/{route}", path)
-        except FileExistsError:
-            continue
-        except OSError:
-            shutil.copy2(f"{source}/{route}", path)
+# Temporary names are unique per process and file.
+_temporary_numbers = itertools.count()
 
 
 def _intact_files(site: Path, expected: Sequence[tuple[str, int, int]]) -> list[str]:
@@ -305,27 +314,21 @@ def _intact_files(site: Path, expected: Sequence[tuple[str, int, int]]) -> list[
     return intact
 
 
-def write_file(site: Path, route: str, data: bytes) -> os.stat_result:
-    """Write one file of a site copy with the published mode, never in place; return its stat.
+def write_file(target: Target, route: str, data: bytes) -> Written:
+    """Write one file of the site with the published mode, never in place.
 
     Paths are plain strings here: this runs once per file of a site of 400,000.
     """
-    path = f"{site}/{route}"
-    _make_folder(path.rpartition("/")[0])
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:
-        # The old file may be shared with the published copy: replace it, never rewrite it.
-        folder, _, name = path.rpartition("/")
-        temporary = f"{folder}/.{name}.{os.getpid()}.tmp"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        status = _write_all(descriptor, data)
-        os.replace(temporary, path)
-        return status
-    return _write_all(descriptor, data)
+    if target.fresh:
+        path = f"{target.folder}/{route}"
+        _make_folder(path.rpartition("/")[0])
+        return Written(_write_new(path, data), None)
+    temporary = f"{target.folder}/{os.getpid()}-{next(_temporary_numbers)}"
+    return Written(_write_new(temporary, data), temporary)
 
 
-def _write_all(descriptor: int, data: bytes) -> os.stat_result:
+def _write_new(path: str, data: bytes) -> os.stat_result:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         os.fchmod(descriptor, FILE_MODE)  # whatever the umask
         view = memoryview(data)

@@ -20,6 +20,7 @@ from badgepages import cards, credentials, ob2, render
 from badgepages.catalog import Badge, Catalog, Recipient
 from badgepages.output import encode_json
 from badgepages.signing import SigningKey
+from badgepages.stencils import AwardStencils
 from badgepages.urls import SiteUrls
 
 # sitemaps.org protocol: at most 50,000 URLs per sitemap file; more go to an index.
@@ -55,6 +56,13 @@ class BuildContext:
         )
 
     @functools.cached_property
+    def stencils(self) -> AwardStencils | None:
+        """Return the award pages' stencils, unless the theme's award page forbids them."""
+        if not AwardStencils.allowed(self.renderer):
+            return None
+        return AwardStencils(self.renderer, self.catalog, self.urls, self.build_date)
+
+    @functools.cached_property
     def status_lists(self) -> dict[int, list[int]]:
         """Return each revocation list's number and the indexes it sets."""
         return credentials.status_lists(self.catalog)
@@ -80,6 +88,8 @@ Producer = Callable[..., bytes]
 
 def _award_page(ctx: BuildContext, award_id: str, language: str) -> bytes:
     award = ctx.catalog.award(award_id)
+    if ctx.stencils is not None:
+        return ctx.stencils.page(award, language)
     page = render.award_page(ctx.catalog, ctx.urls, award, language, ctx.build_date)
     return ctx.renderer.render(page)
 

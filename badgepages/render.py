@@ -145,7 +145,6 @@ class Renderer:
         """Return a page's HTML."""
         template = self.environment.get_template(page.template)
         context = {
-            **page.context,
             "page": page,
             "lang": page.language,
             "languages": self.catalog.config.languages,
@@ -153,7 +152,7 @@ class Renderer:
             "t": self._translators[page.language],
             TEXTS: self._texts[page.language],
             "tr": lambda text: text[page.language],
-            "date": functools.partial(_format_date, language=page.language),
+            "date": functools.partial(format_date, language=page.language),
             "link": _linker(page.path),
             "absolute": self.urls.url,
             "urls": self.urls,
@@ -161,6 +160,7 @@ class Renderer:
             "build_date": self.build_date,
             "signed": self.signed,
             "public_base_url": self.catalog.config.public_base_url,
+            **page.context,  # a page may bring its own helpers (stencils bring ``date``)
         }
         return compact_html(template.render(context)).encode("utf-8")
 
@@ -239,7 +239,8 @@ _MONTHS = {
 }
 
 
-def _format_date(day: date, language: str) -> str:
+def format_date(day: date, language: str) -> str:
+    """Return a day as pages write it in a language."""
     months = _MONTHS.get(language)
     if months is None:
         return day.isoformat()

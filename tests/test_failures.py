@@ -112,10 +112,10 @@ def test_a_full_disk_is_one_line_and_keeps_the_previous_site(
         (project.root / "badges" / "civic.yaml").read_text().replace("Civique", "Civisme")
     )
 
-    def full(descriptor: int, data: bytes) -> None:
+    def full(path: str, data: bytes) -> None:
         raise FULL_DISK
 
-    monkeypatch.setattr(output, "_write_all", full)
+    monkeypatch.setattr(output, "_write_new", full)
     status, _, err = run(capsys, "-C", str(project.root), "build", "--out", str(out))
     assert (status, err) == (
         1,
@@ -131,10 +131,10 @@ def test_a_read_only_output_folder_is_one_line(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    def read_only(descriptor: int, data: bytes) -> None:
+    def read_only(path: str, data: bytes) -> None:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(output, "_write_all", read_only)
+    monkeypatch.setattr(output, "_write_new", read_only)
     status, _, err = run(capsys, "-C", str(project.root), "build", "--out", str(tmp_path / "s"))
     assert (status, err) == (
         1,
@@ -230,7 +230,7 @@ def test_process_full_disk(project: Project, tmp_path: Path) -> None:
     failure = "OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))"
     out = tmp_path / "site"
     result = run_injected(
-        project, "badgepages.output._write_all", failure, "build", "--out", str(out)
+        project, "badgepages.output._write_new", failure, "build", "--out", str(out)
     )
     assert (result.returncode, result.stderr) == (
         1,

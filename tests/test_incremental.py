@@ -150,25 +150,28 @@ def test_a_damaged_cache_entry_is_produced_again_never_published(
     project.build(tmp_path / "first")
     expected = files(tmp_path / "first")
     store = ObjectStore(project.root)
-    keys = sorted(store.index)
-    assert keys
-    for number, key in enumerate(keys):
-        entry = store.path(key)
+    assert store.index
+    packs = sorted(store.folder.glob("*.pack"))
+    assert packs
+    for pack in packs:
+        data = pack.read_bytes()
         if damage == "corrupted":
-            data = bytearray(entry.read_bytes() or b"\0")  # .nojekyll is empty
-            data[len(data) // 2] ^= 0xFF
-            entry.unlink()  # a hard link to a built file: replace it, never write through it
-            entry.write_bytes(bytes(data))
+            pack.write_bytes(bytes(byte ^ 0xFF for byte in data))
         elif damage == "truncated":
-            data = entry.read_bytes()
-            entry.unlink()
-            entry.write_bytes(data[: len(data) // 2])
+            pack.write_bytes(data[: len(data) // 2])
         elif damage == "foreign":
-            # Another entry's bytes under this key: the right size, the wrong content.
-            other = store.path(keys[(number + 1) % len(keys)]).read_bytes()
-            entry.unlink()
-            entry.write_bytes(other)
+            # Another object's bytes where each entry points: the sizes fit, the content not.
+            pack.write_bytes(data[len(data) // 3 :] + data[: len(data) // 3])
         else:
-            entry.unlink()
-    project.build(tmp_path / "second")  # a fresh output: everything comes from the cache
+            pack.unlink()
+    project.build(tmp_path / "second")  # a fresh output: everything would come from the cache
     assert files(tmp_path / "second") == expected
+
+
+def test_the_cache_is_used_by_a_fresh_output(project: Project, tmp_path: Path) -> None:
+    project.build(tmp_path / "first")
+    options = BuildOptions(EXAMPLE_DAY, out_dir=tmp_path / "second", signing_secret=project.secret)
+    report = build(project.root, options)
+    assert report.execution.produced == 0
+    assert report.execution.copied == report.files
+    assert files(tmp_path / "second") == files(tmp_path / "first")

@@ -1,4 +1,4 @@
-"""Writing the site: a standby copy changed by difference, swapped in whole, never half a site."""
+"""Writing the site: whole once, then file by file under a journal; never half a site."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from badgepages import output
 from badgepages.output import (
     Entry,
     Manifest,
@@ -19,20 +20,31 @@ from badgepages.output import (
 )
 
 
+def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, list, list]:
+    """Write what a build of ``files`` would write, without committing it."""
+    site = SiteOutput(out).__enter__()
+    before = site.prepare()
+    manifest: Manifest = {}
+    renames = []
+    for route, data in files.items():
+        key = hashlib.sha256(data).hexdigest()
+        if route in before and before[route].key == key and site.verified(before, [route]):
+            manifest[route] = before[route]
+            continue
+        written = write_file(site.target, route, data)
+        status = written.status
+        manifest[route] = Entry(key, key, status.st_size, status.st_mtime_ns)
+        if written.temporary:
+            renames.append((written.temporary, route))
+    removed = [route for route in before if route not in files]
+    return site, manifest, renames, removed
+
+
 def publish(out: Path, files: dict[str, bytes]) -> None:
     """Bring the site at ``out`` to exactly ``files`` the way a build does."""
-    with SiteOutput(out) as output:
-        before = output.prepare()
-        output.remove(route for route in before if route not in files)
-        manifest: Manifest = {}
-        for route, data in files.items():
-            key = hashlib.sha256(data).hexdigest()
-            if route in before and before[route].key == key:
-                manifest[route] = before[route]
-                continue
-            status = write_file(output.standby, route, data)
-            manifest[route] = Entry(key, key, status.st_size, status.st_mtime_ns)
-        output.commit(manifest)
+    site, manifest, renames, removed = stage(out, files)
+    site.commit(manifest, renames, removed)
+    site.__exit__()
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -62,63 +74,93 @@ def test_each_build_publishes_exactly_its_files(tmp_path: Path) -> None:
         assert tree(out) == files
     # Only the site and the engine's hidden state folder sit beside each other.
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.badgepages", "site"]
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # emptied folders go
 
 
-def test_unchanged_files_are_shared_never_rewritten(tmp_path: Path) -> None:
+def test_unchanged_files_are_never_rewritten(tmp_path: Path) -> None:
     out = tmp_path / "site"
     publish(out, {"keep.txt": b"same", "change.txt": b"v1"})
-    publish(out, {"keep.txt": b"same", "change.txt": b"v2"})
     kept = os.stat(out / "keep.txt")
-    publish(out, {"keep.txt": b"same", "change.txt": b"v3"})
-    # The published copy's file was neither rewritten nor replaced by the third build.
+    publish(out, {"keep.txt": b"same", "change.txt": b"v2"})
     assert os.stat(out / "keep.txt").st_ino == kept.st_ino
-    assert (out / "change.txt").read_bytes() == b"v3"
+    assert os.stat(out / "keep.txt").st_mtime_ns == kept.st_mtime_ns
+    assert (out / "change.txt").read_bytes() == b"v2"
 
 
 def test_a_failed_build_leaves_the_published_site_as_it_was(tmp_path: Path) -> None:
     out = tmp_path / "site"
     publish(out, {"index.html": b"v1"})
-    with SiteOutput(out) as output:
-        output.prepare()
-        write_file(output.standby, "index.html", b"half")
-        output.discard()  # a producer failed: nothing is committed
+    site, *_ = stage(out, {"index.html": b"half", "new.txt": b"n"})
+    site.discard()  # a producer failed: nothing is committed
+    site.__exit__()
     assert tree(out) == {"index.html": b"v1"}
-    publish(out, {"index.html": b"v2", "new.txt": b"n"})
-    assert tree(out) == {"index.html": b"v2", "new.txt": b"n"}
-
-
-def test_an_interrupted_build_leaves_no_trusted_standby(tmp_path: Path) -> None:
-    out = tmp_path / "site"
-    publish(out, {"index.html": b"v1"})
     publish(out, {"index.html": b"v2"})
-    with SiteOutput(out) as output:
-        output.prepare()
-        # Killed here: the standby copy is half changed and has no manifest any more.
-        write_file(output.standby, "index.html", b"garbage")
-    publish(out, {"index.html": b"v1"})  # the key of v1 matches what the standby once held
+    assert tree(out) == {"index.html": b"v2"}
+
+
+def test_a_build_killed_before_its_commit_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"v1", "old.txt": b"o"})
+    site, *_ = stage(out, {"index.html": b"v2"})
+    site.__exit__()  # killed: the temporary files stay behind
+    assert tree(out) == {"index.html": b"v1", "old.txt": b"o"}
+    publish(out, {"index.html": b"v1", "old.txt": b"o"})
+    assert tree(out) == {"index.html": b"v1", "old.txt": b"o"}
+    assert not (tmp_path / ".site.badgepages" / "incoming").exists()
+
+
+def test_a_build_killed_after_its_commit_is_finished_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"v1", "old.txt": b"o"})
+    site, manifest, renames, removed = stage(out, {"index.html": b"v2", "a/new.txt": b"n"})
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt  # after the journal was written, before the renames
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SiteOutput, "_apply", killed)
+        with pytest.raises(KeyboardInterrupt):
+            site.commit(manifest, renames, removed)
+    site.__exit__()
+    assert tree(out) == {"index.html": b"v1", "old.txt": b"o"}
+    with SiteOutput(out) as recovered:  # the next command finishes the build
+        assert recovered.prepare().keys() == {"index.html", "a/new.txt"}
+    assert tree(out) == {"index.html": b"v2", "a/new.txt": b"n"}
+
+
+def test_a_file_edited_in_the_published_site_is_not_trusted(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"v1"})
+    (out / "index.html").write_bytes(b"edited by hand")
+    with SiteOutput(out) as site:
+        manifest = site.prepare()
+        assert site.verified(manifest, ["index.html"]) == set()
+    publish(out, {"index.html": b"v1"})
     assert tree(out) == {"index.html": b"v1"}
 
 
-def test_a_file_edited_in_the_published_copy_is_not_trusted(tmp_path: Path) -> None:
+def test_a_folder_not_made_by_a_build_is_replaced_whole(tmp_path: Path) -> None:
     out = tmp_path / "site"
+    (out / "stray").mkdir(parents=True)
+    (out / "stray" / "file.txt").write_bytes(b"not ours")
     publish(out, {"index.html": b"v1"})
-    publish(out, {"index.html": b"v1"})
-    (out / "index.html").write_bytes(b"edited by hand")  # in place, shared inode
-    with SiteOutput(out) as output:
-        manifest = output.prepare()
-        assert "index.html" not in output.verified(manifest, ["index.html"])
+    assert tree(out) == {"index.html": b"v1"}
 
 
 def test_files_and_folders_are_world_readable_whatever_the_umask(tmp_path: Path) -> None:
     previous = os.umask(0o077)
     try:
         publish(tmp_path / "site", {"a/b/c.html": b"x"})
+        publish(tmp_path / "site", {"a/b/c.html": b"x", "d/e.html": b"y"})
     finally:
         os.umask(previous)
     site = tmp_path / "site"
-    assert stat.S_IMODE(os.stat(site / "a/b/c.html").st_mode) == 0o644
-    assert stat.S_IMODE(os.stat(site / "a/b").st_mode) == 0o755
-    assert stat.S_IMODE(os.stat(site / "a").st_mode) == 0o755
+    for file in ("a/b/c.html", "d/e.html"):
+        assert stat.S_IMODE(os.stat(site / file).st_mode) == 0o644
+    for folder in ("a", "a/b", "d"):
+        assert stat.S_IMODE(os.stat(site / folder).st_mode) == 0o755
 
 
 def test_one_build_at_a_time(tmp_path: Path) -> None:
@@ -127,20 +169,30 @@ def test_one_build_at_a_time(tmp_path: Path) -> None:
         SiteOutput(out).__enter__()
 
 
-def test_an_interrupted_swap_is_finished_by_the_next_build(tmp_path: Path) -> None:
+def test_an_interrupted_first_swap_is_finished_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "site"
-    publish(out, {"index.html": b"v1"})
-    publish(out, {"index.html": b"v2"})
-    state = tmp_path / ".site.badgepages"
-    # A swap without RENAME_EXCHANGE publishes the standby copy (here v1) in three renames;
-    # killed after the first, there is no published folder at all.
-    (state / "swap-in-progress").write_bytes(b"")
-    os.replace(out, state / "retired")
+    (out / "stray.txt").parent.mkdir(parents=True)
+    (out / "stray.txt").write_bytes(b"not ours")
+    site, manifest, renames, removed = stage(out, {"index.html": b"v1"})
+    real_replace = os.replace
+
+    def replace_once(source: object, target: object) -> None:
+        if str(source).endswith("staging"):
+            raise KeyboardInterrupt  # killed between the two renames: no site folder at all
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(output, "_exchange", lambda first, second: False)
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", replace_once)
+        with pytest.raises(KeyboardInterrupt):
+            site.commit(manifest, renames, removed)
+    site.__exit__()
+    assert not out.exists()
     with SiteOutput(out):
         pass
     assert tree(out) == {"index.html": b"v1"}
-    assert tree(state / "standby") == {"index.html": b"v2"}
-    assert not (state / "retired").exists()
 
 
 def test_leftovers_of_earlier_staging_folders_are_removed(tmp_path: Path) -> None:
