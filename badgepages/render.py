@@ -57,8 +57,7 @@ def render_markdown(text: str) -> Markup:
 
 # Where whitespace is content: kept as written.
 _VERBATIM = re.compile(r"<(pre|textarea|script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
-_INDENTATION = re.compile(r"\n[ \t]+")
-_BLANK_LINES = re.compile(r"\n{2,}")
+_LINE_START = re.compile(r"\n[ \t\n]+")  # indentation and blank lines
 
 
 def compact_html(html: str) -> str:
@@ -74,7 +73,12 @@ def compact_html(html: str) -> str:
 
 
 def _compact(text: str) -> str:
-    return _BLANK_LINES.sub("\n", _INDENTATION.sub("\n", text))
+    return _LINE_START.sub("\n", text)
+
+
+def needs_compacting(text: str) -> bool:
+    """Tell whether compacting would change a text (it has indentation or blank lines)."""
+    return _LINE_START.search(text) is not None
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,11 @@ class AwardStencils:
             except KeyError:
                 raise StencilError(found.group(0)) from None
 
-        # Compacting again treats the values' own line breaks as a whole rendering would.
-        return render.compact_html(_PLACEHOLDER.sub(value, stencil))
+        page = _PLACEHOLDER.sub(value, stencil)
+        # A value with line breaks to compact is compacted as a whole rendering would.
+        if any(render.needs_compacting(text) for text in values.values()):
+            page = render.compact_html(page)
+        return page
 
 
 def _shape(award: Award, language: str, status: str) -> tuple[Any, ...]:
@@ -159,12 +162,12 @@ def _values(award: Award, language: str, catalog: Catalog, urls: SiteUrls) -> di
     """Return each placeholder, in every form a page prints it, and the award's value."""
     values: dict[str, str] = {}
 
-    def put(name: str, text: str, address: str | None = None) -> None:
+    def put(name: str, text: str) -> None:
         values[_mark(name)] = text
-        values[quote(_mark(name))] = quote(address if address is not None else text)
 
-    put("id", award.id)
-    put("slug", award.recipient.slug)
+    # Only ids and slugs go into addresses (percent-encoded): both need no encoding.
+    for name, text in (("id", award.id), ("slug", award.recipient.slug)):
+        values[_mark(name)] = values[quote(_mark(name))] = text
     put("name", str(escape(award.recipient.name)))
     put("issued", render.format_date(award.issued_on, language))
     if award.expires:
@@ -176,7 +179,7 @@ def _values(award: Award, language: str, catalog: Catalog, urls: SiteUrls) -> di
     if award.narrative:
         _put_markdown(values, "narrative", award.narrative[language])
     for index, evidence in enumerate(award.evidence):
-        put(f"evidence{index}url", str(escape(evidence.url)), evidence.url)
+        put(f"evidence{index}url", str(escape(evidence.url)))
         if evidence.narrative:
             put(f"evidence{index}", str(escape(evidence.narrative[language])))
     return values
