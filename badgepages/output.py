@@ -164,6 +164,7 @@ class SiteOutput:
         else), the build writes a whole new tree and returns an empty manifest.
         """
         _known_folders.clear()
+        _read_umask()
         for leftover in (self._incoming, self._staging, self._retired):
             shutil.rmtree(leftover, ignore_errors=True)
         manifest = self._read_manifest()
@@ -327,10 +328,23 @@ def write_file(target: Target, route: str, data: bytes) -> Written:
     return Written(_write_new(temporary, data), temporary)
 
 
+# Whether the umask takes permissions away from the published modes (then they are set
+# again after each creation: one system call more per file).
+_umask_strips_modes = True
+
+
+def _read_umask() -> None:
+    global _umask_strips_modes
+    umask = os.umask(0o022)
+    os.umask(umask)
+    _umask_strips_modes = bool(umask & (FILE_MODE | FOLDER_MODE))
+
+
 def _write_new(path: str, data: bytes) -> os.stat_result:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
-        os.fchmod(descriptor, FILE_MODE)  # whatever the umask
+        if _umask_strips_modes:
+            os.fchmod(descriptor, FILE_MODE)
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
@@ -347,8 +361,9 @@ def _make_folder(folder: str) -> None:
     if folder in _known_folders:
         return
     try:
-        os.mkdir(folder)
-        os.chmod(folder, FOLDER_MODE)  # whatever the umask
+        os.mkdir(folder, FOLDER_MODE)
+        if _umask_strips_modes:
+            os.chmod(folder, FOLDER_MODE)
     except FileExistsError:
         pass
     except FileNotFoundError:

@@ -370,4 +370,5 @@ def recipient_page(catalog: Catalog, urls: SiteUrls, recipient: Recipient, langu
 def _summary(text: str) -> str:
     first = text.strip().split("\n\n")[0]
     plain = " ".join(nh3.clean(markdown.markdown(first), tags=set()).split())
-    return plain if len(plain) <= 200 else plain[:197].rstrip() + "…"
+    # Search engines show about 160 characters of a description.
+    return plain if len(plain) <= 160 else plain[:157].rstrip() + "…"
