@@ -22,6 +22,7 @@ from badgepages import (
     erasure,
     failures,
     fetching,
+    hosts,
     preview,
     publish,
     s3,
@@ -31,7 +32,7 @@ from badgepages import (
 )
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
-from badgepages.diagnostics import Diagnostic, SourceError, summarize
+from badgepages.diagnostics import Diagnostic, SourceError, plural, summarize
 from badgepages.keys import (
     KEYS_FILE,
     SECRET_VARIABLE,
@@ -41,7 +42,7 @@ from badgepages.keys import (
 )
 from badgepages.ledger import LedgerError, load_ledger
 from badgepages.models import Url, did_you_mean
-from badgepages.pipeline import BuildOptions, SigningRequiredError, build
+from badgepages.pipeline import BuildOptions, SigningRequiredError, build, plan_of
 from badgepages.render import STRINGS_FILE, load_strings
 from badgepages.signing import UnsafeCredentialError
 from badgepages.summary import render_summary
@@ -103,23 +104,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         with transaction.reading(args.root, _waiting) as notes:
             _tell(notes)
-            catalog = load_catalog(args.root, build_date())
+            today = build_date()
+            catalog = load_catalog(args.root, today)
             load_strings(catalog.config.theme_dir / STRINGS_FILE, catalog.config.root)
+            site = hosts.planned_footprint(
+                plan_of(catalog, BuildOptions(build_date=today)), catalog.config.output_dir
+            )
     except transaction.TransactionError as error:
         return _transaction_failed(error, args.format)
     except SourceError as error:
         _report(error.diagnostics, args.format, sys.stdout)
         return 1
-    _list(catalog.warnings, args.format, sys.stdout)
+    problems = [*catalog.warnings, *hosts.check_host(catalog.config, site)]
+    _list(problems, args.format, sys.stdout)
     print(
-        f"{len(catalog.badges)} badges, {len(catalog.recipients)} recipients, "
-        f"{len(catalog.awards)} awards: {summarize(catalog.warnings)}"
+        f"{plural(len(catalog.badges), 'badge')}, "
+        f"{plural(len(catalog.recipients), 'recipient')}, {plural(len(catalog.entries), 'award')} "
+        f"(a site of {site.files:,} files, {hosts.megabytes(site.bytes)}): {summarize(problems)}"
     )
     summary_file = args.summary or os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with Path(summary_file).open("a", encoding="utf-8") as stream:
             stream.write(render_summary(catalog))
-    return 0
+    return 1 if any(problem.severity == "error" for problem in problems) else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,8 @@ class SiteConfig:
     theme_dir: Path
     output_dir: Path
     public_base_url: str
+    host: str
+    host_origin: SourceLocation  # where the host is set, for check's warnings
 
     @property
     def default_language(self) -> str:
@@ -77,15 +80,7 @@ class SiteConfig:
 
     def with_base_url(self, base_url: str) -> SiteConfig:
         """Return this configuration served from another address (local previews, tests)."""
-        return SiteConfig(
-            self.root,
-            self.issuer,
-            _with_slash(base_url),
-            self.languages,
-            self.theme_dir,
-            self.output_dir,
-            self.public_base_url,
-        )
+        return dataclasses.replace(self, base_url=_with_slash(base_url))
 
 
 def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
@@ -146,6 +141,8 @@ def _build_config(
         theme_dir=root / source.theme,
         output_dir=root / source.output,
         public_base_url=_with_slash(source.base_url),
+        host=source.host,
+        host_origin=document.locate(("host",)),
     )
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else config), problems

@@ -124,11 +124,12 @@ def summarize(diagnostics: Iterable[Diagnostic]) -> str:
     files = len({d.location.path for d in items})
     if not items:
         return "no problems found"
-    parts = [_plural(errors, "error")] if errors else []
+    parts = [plural(errors, "error")] if errors else []
     if warnings:
-        parts.append(_plural(warnings, "warning"))
-    return f"{' and '.join(parts)} in {_plural(files, 'file')}"
+        parts.append(plural(warnings, "warning"))
+    return f"{' and '.join(parts)} in {plural(files, 'file')}"
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """Return '1 file', '2 files': a count with its noun."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -257,6 +257,11 @@ class SiteConfigSource(_Source):
     languages: list[Language] = Field(default_factory=lambda: ["fr", "en"], min_length=1)
     theme: str = "theme"
     output: str = "_site"
+    host: Literal["github-pages", "cloudflare-pages", "s3"] = Field(
+        "github-pages",
+        description="Where the site is published: check warns as it nears the host's limits "
+        "(GitHub Pages: 1 GB; Cloudflare Pages: 20,000 files of 25 MiB; S3: none)",
+    )
 
 
 class SkillSource(_Source):

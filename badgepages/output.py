@@ -271,15 +271,7 @@ class SiteOutput:
     # -- the manifest ----------------------------------------------------------------------
 
     def _read_manifest(self) -> Manifest | None:
-        """Return the manifest of the published folder, if it is the folder it describes."""
-        try:
-            raw = marshal.loads(self._manifest_file.read_bytes())
-            inode = os.stat(self.out_dir).st_ino
-        except (OSError, ValueError, EOFError, TypeError):
-            return None
-        if not isinstance(raw, tuple) or len(raw) != 3 or raw[:2] != (_MANIFEST_VERSION, inode):
-            return None
-        return {route: Entry(*fields) for route, fields in raw[2].items()}
+        return read_manifest(self.out_dir)
 
     def _dump(self, manifest: Manifest) -> Any:
         # The folder's inode, as it will be once published, ties the manifest to it.
@@ -295,6 +287,20 @@ class SiteOutput:
             os.fsync(stream.fileno())
         os.replace(temporary, file)
         _fsync_folder(self.state)
+
+
+def read_manifest(out_dir: Path) -> Manifest | None:
+    """Return what a published folder holds, if the manifest beside it describes it."""
+    out_dir = Path(os.path.abspath(out_dir))
+    try:
+        file = out_dir.parent / f".{out_dir.name}.badgepages" / "manifest"
+        raw = marshal.loads(file.read_bytes())
+        inode = os.stat(out_dir).st_ino
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(raw, tuple) or len(raw) != 3 or raw[:2] != (_MANIFEST_VERSION, inode):
+        return None
+    return {route: Entry(*fields) for route, fields in raw[2].items()}
 
 
 _BATCH = 2048

@@ -18,7 +18,9 @@ def check(project: Project, capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 
 def test_valid_project_passes(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check(project, capsys) == ["1 badges, 1 recipients, 1 awards: no problems found"]
+    assert check(project, capsys) == [
+        "1 badge, 1 recipient, 1 award (a site of 39 files, 0.9 MB): no problems found"
+    ]
 
 
 def recipient(project: Project, body: str, name: str = "bob") -> None:
@@ -233,7 +235,7 @@ def test_a_domain_root_warns_that_the_did_document_is_a_hidden_path(
     )
     assert check(project, capsys) == [
         f"site_config.yaml:5:11: warning: {DOMAIN_ROOT_WARNING}",
-        "1 badges, 1 recipients, 1 awards: 1 warning in 1 file",
+        "1 badge, 1 recipient, 1 award (a site of 39 files, 0.9 MB): 1 warning in 1 file",
     ]
     status, output = project.run(capsys, "check", "--format", "github")
     assert (status, output.splitlines()[0]) == (

@@ -70,7 +70,11 @@ def test_debug_changes_nothing_when_all_is_well(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, out, err = run(capsys, "--debug", "-C", str(project.root), "check")
-    assert (status, out, err) == (0, "1 badges, 1 recipients, 1 awards: no problems found\n", "")
+    assert (status, out, err) == (
+        0,
+        "1 badge, 1 recipient, 1 award (a site of 39 files, 0.9 MB): no problems found\n",
+        "",
+    )
 
 
 @pytest.mark.parametrize("debug", [[], ["--debug"]])

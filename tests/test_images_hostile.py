@@ -1112,7 +1112,7 @@ def test_check_lists_svg_removals_and_build_publishes_none(
         [
             warning(2, "removed element <script>"),
             warning(2, f'removed href="https://evil.example/t.png" from <image>: {EXTERNAL_IMAGE}'),
-            "1 badges, 1 recipients, 1 awards: 2 warnings in 1 file",
+            "1 badge, 1 recipient, 1 award (a site of 39 files, 0.9 MB): 2 warnings in 1 file",
         ],
     )
     status, output = project.run(capsys, "build", "--out", str(project.root / "site"))
@@ -1204,6 +1204,6 @@ def test_logo_and_theme_svgs_are_sanitised(
         [
             f'logo.svg:2:1: warning: removed attribute onload="pwned()" from <g> ({SVG_HINT})',
             f"theme/static/icons/star.svg:2:1: warning: removed element <script> ({SVG_HINT})",
-            "1 badges, 1 recipients, 1 awards: 2 warnings in 2 files",
+            "1 badge, 1 recipient, 1 award (a site of 26 files, 0.6 MB): 2 warnings in 2 files",
         ],
     )
