@@ -45,8 +45,10 @@ golden: $(VENV)/.installed
 schemas: $(VENV)/.installed
 	$(BIN)/badgepages schemas
 
+# make bench AWARDS=1000,10000,100000 (each size in a synthetic project made from a seed)
+AWARDS ?= 1000,10000
 bench: $(VENV)/.installed
-	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_build.py --awards $(AWARDS)
 	$(BIN)/python bench/bench_reader.py
 
 # Long fault runs, not part of `make test`: hundreds of SIGKILLs against award --csv, erase

@@ -46,6 +46,7 @@ from badgepages.pipeline import BuildOptions, SigningRequiredError, build, plan_
 from badgepages.render import STRINGS_FILE, load_strings
 from badgepages.signing import UnsafeCredentialError
 from badgepages.summary import render_summary
+from badgepages.workers import default_jobs
 
 
 def build_date() -> date:
@@ -105,11 +106,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         with transaction.reading(args.root, _waiting) as notes:
             _tell(notes)
             today = build_date()
-            catalog = load_catalog(args.root, today)
+            catalog = load_catalog(args.root, today, jobs=args.jobs)
             load_strings(catalog.config.theme_dir / STRINGS_FILE, catalog.config.root)
-            site = hosts.planned_footprint(
-                plan_of(catalog, BuildOptions(build_date=today)), catalog.config.output_dir
-            )
+            plan = plan_of(catalog, BuildOptions(build_date=today, jobs=args.jobs))
+            site = hosts.planned_footprint(plan, catalog.config.output_dir)
     except transaction.TransactionError as error:
         return _transaction_failed(error, args.format)
     except SourceError as error:
@@ -139,6 +139,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             signing_secret=_signing_secret(args),
             require_signing=getattr(args, "require_signing", False),
             update_ledger=getattr(args, "update_ledger", False),
+            jobs=args.jobs,
         )
         with transaction.reading(args.root, _waiting) as notes:
             _tell(notes)
@@ -509,6 +510,12 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _jobs(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 1024:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of cores: give 1 or more")
+    return int(value)
+
+
 def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -537,6 +544,12 @@ def make_parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, "build, serve locally and rebuild on change")
     for sub in (check, build_cmd, serve):
         sub.add_argument("--format", choices=["gcc", "github"], default=_default_format())
+        sub.add_argument(
+            "--jobs",
+            type=_jobs,
+            default=default_jobs(),
+            help=f"how many cores to use (default: all, {default_jobs()} here)",
+        )
     check.add_argument(
         "--summary",
         type=Path,

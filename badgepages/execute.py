@@ -72,7 +72,8 @@ def execute(
         intact = output.verified(before, same)
         obsolete = [route for route in before if route not in wanted]
         todo = [artifact for artifact in artifacts if artifact.route not in intact]
-        ctx.warm_up()
+        if todo:
+            ctx.warm_up()
         realize = functools.partial(_realize, ctx, store, output.target)
         results: list[_Result] = []
         for result in map_in_order(realize, todo, jobs):
@@ -89,9 +90,13 @@ def execute(
         if before_swap is not None:
             before_swap()
         renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
-        output.commit(manifest, renames, obsolete)
-    stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
-    store.save(stored, used=(entry.key for entry in manifest.values()))
+        if results or obsolete:
+            output.commit(manifest, renames, obsolete)
+        else:
+            output.discard()  # the published folder already is this site
+    if results:
+        stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
+        store.save(stored, used=(entry.key for entry in manifest.values()))
     produced = sum(r.produced for r in results)
     return Execution(len(manifest), produced, len(results) - produced, len(intact), len(obsolete))
 

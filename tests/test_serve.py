@@ -119,3 +119,16 @@ def test_a_port_out_of_range_is_a_usage_error(
     assert f"argument --port: '{port}' is not a port: give a number up to 65535" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("command", ["check", "build", "serve"])
+@pytest.mark.parametrize("jobs", ["0", "-2", "all"])
+def test_a_number_of_cores_below_one_is_a_usage_error(
+    project: Project, capsys: pytest.CaptureFixture[str], command: str, jobs: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        project.run(capsys, command, "--jobs", jobs)
+    assert exit_info.value.code == 2
+    assert f"argument --jobs: '{jobs}' is not a number of cores: give 1 or more" in (
+        capsys.readouterr().err
+    )
