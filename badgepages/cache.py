@@ -155,14 +155,32 @@ class ObjectStore:
 
     def __init__(self, root: Path) -> None:
         self.folder = root / CACHE_DIR / _OBJECTS_DIR
-        loaded = _read(self.folder / _INDEX_FILE)
-        if not (isinstance(loaded, tuple) and len(loaded) == 2):
-            loaded = (0, {})
-        self.generation: int = loaded[0]
-        # key → (pack, offset, size, content SHA-256, the last build that used it)
-        self.index: dict[str, tuple[str, int, int, str, int]] = loaded[1]
         self._readers: dict[str, int] = {}
         self._writer: tuple[int, str, int, int] | None = None  # pid, pack, descriptor, size
+
+    @functools.cached_property
+    def _loaded(self) -> tuple[int, dict[str, tuple[str, int, int, str, int]]]:
+        loaded = _read(self.folder / _INDEX_FILE)
+        if not (isinstance(loaded, tuple) and len(loaded) == 2):
+            return (0, {})
+        return (loaded[0], loaded[1])
+
+    @property
+    def generation(self) -> int:
+        """Return the number of the last build that saved the cache."""
+        return self._loaded[0]
+
+    @property
+    def index(self) -> dict[str, tuple[str, int, int, str, int]]:
+        """Return key → (pack, offset, size, content SHA-256, the last build that used it)."""
+        return self._loaded[1]
+
+    def open(self) -> None:
+        """Read the index now, before workers fork (each would read it again).
+
+        Otherwise it is read when first needed: a build with nothing to produce never is.
+        """
+        self._loaded  # noqa: B018
 
     def load(self, key: str) -> bytes | None:
         """Return the verified bytes of ``key``'s object, or None (absent or not intact)."""
@@ -213,7 +231,7 @@ class ObjectStore:
         self._readers.clear()
         with contextlib.suppress(OSError):
             index = self._compact(index, generation)
-        self.generation, self.index = generation, index
+        self._loaded = (generation, index)
         _write(self.folder / _INDEX_FILE, (generation, index))
         live = {entry[0] for entry in index.values()}
         with contextlib.suppress(OSError):

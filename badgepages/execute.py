@@ -63,17 +63,20 @@ def execute(
     ``before_swap`` runs once every new file is written and before any is published: the
     ledger is written there, so that no award is ever public without being recorded.
     """
-    store = ObjectStore(ctx.catalog.config.root)
     artifacts = plan.artifacts
+    routes = [artifact.route for artifact in artifacts]
+    keys = [artifact.key for artifact in artifacts]
+    store = ObjectStore(ctx.catalog.config.root)
     with SiteOutput(out_dir, jobs) as output:
         before = output.prepare()
-        wanted = {artifact.route: artifact for artifact in artifacts}
-        same = [r for r, a in wanted.items() if r in before and before[r].key == a.key]
-        intact = output.verified(before, same)
-        obsolete = [route for route in before if route not in wanted]
-        todo = [artifact for artifact in artifacts if artifact.route not in intact]
+        positions = before.positions_of(routes, keys)
+        output.verified(before, routes, positions)
+        kept = sum(1 for at in positions if at >= 0)
+        obsolete = _obsolete(before, routes, kept)
+        todo = [artifact for artifact, at in zip(artifacts, positions, strict=True) if at < 0]
         if todo:
             ctx.warm_up()
+            store.open()
         realize = functools.partial(_realize, ctx, store, output.target)
         results: list[_Result] = []
         for result in map_in_order(realize, todo, jobs):
@@ -85,20 +88,27 @@ def execute(
         if problems:
             output.discard()
             raise SourceError(problems)
-        manifest: Manifest = {route: before[route] for route in intact}
-        manifest.update((r.route, r.entry) for r in results if r.entry is not None)
         if before_swap is not None:
             before_swap()
-        renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
-        if results or obsolete:
-            output.commit(manifest, renames, obsolete)
-        else:
+        if not results and not obsolete:
             output.discard()  # the published folder already is this site
-    if results:
-        stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
-        store.save(stored, used=(entry.key for entry in manifest.values()))
+            return Execution(len(artifacts), 0, 0, kept, 0)
+        written = {r.route: r.entry for r in results if r.entry is not None}
+        manifest = before.updated(routes, keys, positions, written)
+        renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
+        output.commit(manifest, renames, obsolete)
+    stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
+    store.save(stored, used=manifest.keys)
     produced = sum(r.produced for r in results)
-    return Execution(len(manifest), produced, len(results) - produced, len(intact), len(obsolete))
+    return Execution(len(manifest), produced, len(results) - produced, kept, len(obsolete))
+
+
+def _obsolete(before: Manifest, routes: list[str], kept: int) -> list[str]:
+    """Return the routes of the published site that the plan no longer has."""
+    if kept == len(before):
+        return []
+    wanted = set(routes)
+    return [route for route in before.routes if route not in wanted]
 
 
 def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Artifact) -> _Result:

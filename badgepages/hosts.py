@@ -61,22 +61,19 @@ class Footprint:
 
 def footprint(plan: Plan, manifest: Manifest | None) -> Footprint:
     """Return the planned site's size: measured where built before, else estimated."""
-    known = manifest or {}
-    sizes: dict[str, list[int]] = defaultdict(list)
+    known = dict(zip(manifest.routes, manifest.sizes, strict=True)) if manifest else {}
+    measured: dict[str, list[int]] = defaultdict(list)
     for artifact in plan.artifacts:
-        entry = known.get(artifact.route)
-        if entry is not None:
-            sizes[artifact.producer].append(entry.size)
+        if artifact.route in known:
+            measured[artifact.producer].append(known[artifact.route])
+    typical = {producer: sum(sizes) // len(sizes) for producer, sizes in measured.items()}
     total = 0
     largest = ("", 0)
     for artifact in plan.artifacts:
-        entry = known.get(artifact.route)
-        if entry is not None:
-            size = entry.size
-        elif sizes[artifact.producer]:
-            size = sum(sizes[artifact.producer]) // len(sizes[artifact.producer])
-        else:
-            size = _TYPICAL_BYTES.get(artifact.producer, _OTHER_BYTES)
+        size = known.get(artifact.route)
+        if size is None:
+            fallback = _TYPICAL_BYTES.get(artifact.producer, _OTHER_BYTES)
+            size = typical.get(artifact.producer, fallback)
         total += size
         if size > largest[1]:
             largest = (artifact.route, size)

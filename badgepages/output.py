@@ -23,6 +23,7 @@ import json
 import marshal
 import os
 import shutil
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 FILE_MODE = 0o644
 FOLDER_MODE = 0o755
-_MANIFEST_VERSION = 2
+_MANIFEST_VERSION = 3
 # Leftovers of earlier versions' staging folders, removed on sight.
 _LEGACY_PREFIXES = (".staging-", ".old-")
 
@@ -89,7 +90,108 @@ class Entry:
     mtime_ns: int
 
 
-Manifest = dict[str, Entry]
+class Manifest:
+    """What the published folder holds: per route, the input key, content hash, size, time.
+
+    Kept as columns (a list per text field, an array per number): a site of 400,000 files
+    loads it in a tenth of a second, where a record per file took seconds, and a build that
+    plans the same site again compares two lists instead of 400,000 records.
+    """
+
+    __slots__ = ("_where", "keys", "mtimes", "routes", "sha256s", "sizes")
+
+    def __init__(
+        self,
+        routes: Iterable[str] = (),
+        keys: Iterable[str] = (),
+        sha256s: Iterable[str] = (),
+        sizes: Iterable[int] = (),
+        mtimes: Iterable[int] = (),
+    ) -> None:
+        self.routes = list(routes)
+        self.keys = list(keys)
+        self.sha256s = list(sha256s)
+        self.sizes = array("q", sizes)
+        self.mtimes = array("q", mtimes)
+        self._where: dict[str, int] | None = None
+
+    @classmethod
+    def of(cls, entries: dict[str, Entry]) -> Manifest:
+        """Return the manifest of these files."""
+        values = entries.values()
+        return cls(
+            entries,
+            (e.key for e in values),
+            (e.sha256 for e in values),
+            (e.size for e in values),
+            (e.mtime_ns for e in values),
+        )
+
+    def __len__(self) -> int:
+        return len(self.routes)
+
+    def get(self, route: str) -> Entry | None:
+        """Return what is known of the file at ``route``, if the site has it."""
+        position = self._positions().get(route)
+        if position is None:
+            return None
+        return Entry(
+            self.keys[position],
+            self.sha256s[position],
+            self.sizes[position],
+            self.mtimes[position],
+        )
+
+    def positions_of(self, routes: Sequence[str], keys: Sequence[str]) -> list[int]:
+        """Return, for each route, its position here if it holds that key, else -1."""
+        if routes == self.routes and keys == self.keys:
+            return list(range(len(routes)))
+        where = self._positions().get
+        known = self.keys
+        return [
+            -1 if (at := where(route, -1)) < 0 or known[at] != key else at
+            for route, key in zip(routes, keys, strict=True)
+        ]
+
+    def updated(
+        self,
+        routes: list[str],
+        keys: list[str],
+        positions: Sequence[int],
+        written: dict[str, Entry],
+    ) -> Manifest:
+        """Return the manifest of a new site: each route kept from ``positions`` or written."""
+        pairs = list(zip(positions, routes, strict=True))
+        return Manifest(
+            routes,
+            keys,
+            (self.sha256s[at] if at >= 0 else written[route].sha256 for at, route in pairs),
+            (self.sizes[at] if at >= 0 else written[route].size for at, route in pairs),
+            (self.mtimes[at] if at >= 0 else written[route].mtime_ns for at, route in pairs),
+        )
+
+    def _positions(self) -> dict[str, int]:
+        if self._where is None:
+            self._where = {route: at for at, route in enumerate(self.routes)}
+        return self._where
+
+    def dump(self, inode: int) -> Any:
+        """Return the manifest as marshal writes it, tied to the folder's inode."""
+        columns = (self.routes, self.keys, self.sha256s)
+        return (_MANIFEST_VERSION, inode, *columns, self.sizes.tobytes(), self.mtimes.tobytes())
+
+    @classmethod
+    def load(cls, raw: Any, inode: int) -> Manifest | None:
+        """Return the manifest marshal read, if it is this version's and this folder's."""
+        if not isinstance(raw, tuple) or len(raw) != 7 or raw[:2] != (_MANIFEST_VERSION, inode):
+            return None
+        manifest = cls(raw[2], raw[3], raw[4])
+        manifest.sizes.frombytes(raw[5])
+        manifest.mtimes.frombytes(raw[6])
+        lengths = {len(manifest.keys), len(manifest.sha256s), len(manifest.sizes)}
+        if lengths != {len(manifest.routes)} or len(manifest.mtimes) != len(manifest.routes):
+            return None
+        return manifest
 
 
 class Target(NamedTuple):
@@ -171,24 +273,23 @@ class SiteOutput:
         if manifest is None:
             self.target = Target(str(self._staging), True)
             _make_folder(str(self._staging))
-            return {}
+            return Manifest()
         self.target = Target(str(self._incoming), False)
         _make_folder(str(self._incoming))
         return manifest
 
-    def verified(self, manifest: Manifest, routes: Iterable[str]) -> set[str]:
-        """Return the routes whose published file is still what the manifest says.
+    def verified(self, manifest: Manifest, routes: Sequence[str], positions: list[int]) -> None:
+        """Forget (set to -1) the positions of files no longer as the manifest says.
 
-        A file edited by hand (its size or modification time changed) fails this check
-        and is produced again.
+        ``positions[i]`` is where ``routes[i]`` is in the manifest, or -1. A file edited by
+        hand (its size or modification time changed) fails this check and is produced again.
         """
-        expected = [(route, manifest[route].size, manifest[route].mtime_ns) for route in routes]
-        good: set[str] = set()
-        work = functools.partial(_intact_files, self.out_dir)
-        batches = [expected[start : start + _BATCH] for start in range(0, len(expected), _BATCH)]
-        for found in map_in_order(work, batches, self.jobs, chunk=1):
-            good.update(found)
-        return good
+        check = functools.partial(_broken_files, str(self.out_dir), manifest, routes, positions)
+        count = len(routes)
+        spans = [(start, min(start + _BATCH, count)) for start in range(0, count, _BATCH)]
+        for broken in map_in_order(check, spans, self.jobs, chunk=1):
+            for index in broken:
+                positions[index] = -1
 
     # -- committing ------------------------------------------------------------------------
 
@@ -276,8 +377,7 @@ class SiteOutput:
     def _dump(self, manifest: Manifest) -> Any:
         # The folder's inode, as it will be once published, ties the manifest to it.
         folder = self._staging if self.target.fresh else self.out_dir
-        entries = {r: (e.key, e.sha256, e.size, e.mtime_ns) for r, e in manifest.items()}
-        return (_MANIFEST_VERSION, os.stat(folder).st_ino, entries)
+        return manifest.dump(os.stat(folder).st_ino)
 
     def _write_marshal(self, file: Path, value: Any) -> None:
         temporary = file.with_name(f"{file.name}.{os.getpid()}.tmp")
@@ -298,9 +398,7 @@ def read_manifest(out_dir: Path) -> Manifest | None:
         inode = os.stat(out_dir).st_ino
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(raw, tuple) or len(raw) != 3 or raw[:2] != (_MANIFEST_VERSION, inode):
-        return None
-    return {route: Entry(*fields) for route, fields in raw[2].items()}
+    return Manifest.load(raw, inode)
 
 
 _BATCH = 2048
@@ -308,17 +406,28 @@ _BATCH = 2048
 _temporary_numbers = itertools.count()
 
 
-def _intact_files(site: Path, expected: Sequence[tuple[str, int, int]]) -> list[str]:
-    """Return the routes whose file has the size and modification time given."""
-    intact = []
-    for route, size, mtime_ns in expected:
-        try:
-            status = os.stat(f"{site}/{route}")
-        except OSError:
+def _broken_files(
+    site: str,
+    manifest: Manifest,
+    routes: Sequence[str],
+    positions: list[int],
+    span: tuple[int, int],
+) -> list[int]:
+    """Return the indexes in ``span`` whose file differs from the manifest (size or time)."""
+    broken = []
+    sizes, mtimes = manifest.sizes, manifest.mtimes
+    for index in range(*span):
+        at = positions[index]
+        if at < 0:
             continue
-        if status.st_size == size and status.st_mtime_ns == mtime_ns:
-            intact.append(route)
-    return intact
+        try:
+            status = os.stat(f"{site}/{routes[index]}")
+        except OSError:
+            broken.append(index)
+            continue
+        if status.st_size != sizes[at] or status.st_mtime_ns != mtimes[at]:
+            broken.append(index)
+    return broken
 
 
 def write_file(target: Target, route: str, data: bytes) -> Written:

@@ -24,20 +24,22 @@ def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, lis
     """Write what a build of ``files`` would write, without committing it."""
     site = SiteOutput(out).__enter__()
     before = site.prepare()
-    manifest: Manifest = {}
+    routes = list(files)
+    keys = [hashlib.sha256(data).hexdigest() for data in files.values()]
+    positions = before.positions_of(routes, keys)
+    site.verified(before, routes, positions)
+    written = {}
     renames = []
-    for route, data in files.items():
-        key = hashlib.sha256(data).hexdigest()
-        if route in before and before[route].key == key and site.verified(before, [route]):
-            manifest[route] = before[route]
+    for route, key, at in zip(routes, keys, positions, strict=True):
+        if at >= 0:
             continue
-        written = write_file(site.target, route, data)
-        status = written.status
-        manifest[route] = Entry(key, key, status.st_size, status.st_mtime_ns)
-        if written.temporary:
-            renames.append((written.temporary, route))
-    removed = [route for route in before if route not in files]
-    return site, manifest, renames, removed
+        done = write_file(site.target, route, files[route])
+        status = done.status
+        written[route] = Entry(key, key, status.st_size, status.st_mtime_ns)
+        if done.temporary:
+            renames.append((done.temporary, route))
+    removed = [route for route in before.routes if route not in files]
+    return site, before.updated(routes, keys, positions, written), renames, removed
 
 
 def publish(out: Path, files: dict[str, bytes]) -> None:
@@ -126,7 +128,7 @@ def test_a_build_killed_after_its_commit_is_finished_by_the_next(
     site.__exit__()
     assert tree(out) == {"index.html": b"v1", "old.txt": b"o"}
     with SiteOutput(out) as recovered:  # the next command finishes the build
-        assert recovered.prepare().keys() == {"index.html", "a/new.txt"}
+        assert sorted(recovered.prepare().routes) == ["a/new.txt", "index.html"]
     assert tree(out) == {"index.html": b"v2", "a/new.txt": b"n"}
 
 
@@ -136,7 +138,9 @@ def test_a_file_edited_in_the_published_site_is_not_trusted(tmp_path: Path) -> N
     (out / "index.html").write_bytes(b"edited by hand")
     with SiteOutput(out) as site:
         manifest = site.prepare()
-        assert site.verified(manifest, ["index.html"]) == set()
+        positions = manifest.positions_of(["index.html"], manifest.keys)
+        site.verified(manifest, ["index.html"], positions)
+        assert positions == [-1]
     publish(out, {"index.html": b"v1"})
     assert tree(out) == {"index.html": b"v1"}
 
