@@ -233,7 +233,7 @@ class Catalog:
     @functools.cached_property
     def awards(self) -> tuple[Award, ...]:
         """Return every award as an object, oldest first (all made at once: costly at scale)."""
-        return tuple(self.award(entry.id) for entry in sorted(self.entries, key=_OLDEST_FIRST))
+        return tuple(self.award(entry.id) for entry in sorted(self.entries, key=OLDEST_FIRST))
 
     def award(self, award_id: str) -> Award:
         """Return one award as an object (made once, then kept)."""
@@ -264,7 +264,7 @@ class Catalog:
 
     def oldest_first(self, entries: Iterable[AwardEntry]) -> tuple[Award, ...]:
         """Return awards as objects, oldest first."""
-        return tuple(self.award(entry.id) for entry in sorted(entries, key=_OLDEST_FIRST))
+        return tuple(self.award(entry.id) for entry in sorted(entries, key=OLDEST_FIRST))
 
     @functools.cached_property
     def _awards_made(self) -> dict[str, Award]:
@@ -293,7 +293,8 @@ def _group(
     return {name: tuple(members) for name, members in groups.items()}
 
 
-_OLDEST_FIRST = operator.attrgetter("issued", "id")
+# The order awards are listed in; ties broken by id so that every build agrees.
+OLDEST_FIRST = operator.attrgetter("issued", "id")
 
 
 def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: int = 1) -> Catalog:

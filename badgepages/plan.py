@@ -179,16 +179,19 @@ def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artif
 def _badge_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
     catalog, urls = ctx.catalog, ctx.urls
     for badge in catalog.badges:
-        listed = (e for e in catalog.entries_of_badge(badge.slug) if policy.is_listed_earner(e))
-        earners = digest(*_earners(ctx, listed))
-        for language in catalog.config.languages:
-            yield _badge_artifact(
-                badge,
-                urls.badge_page(badge.slug, language),
-                "badge-page",
-                (badge.slug, language),
-                digest("badge-page", language, prints.pages, badge.digest, earners),
-            )
+        pages = render.earner_pages(catalog, badge)
+        for number, listed in enumerate(pages, start=1):
+            # A page shows its own holders and links to every page: a new award changes the
+            # last page only (all of them when it opens a new page).
+            earners = digest(*_earners(ctx, listed), str(number), str(len(pages)))
+            for language in catalog.config.languages:
+                yield _badge_artifact(
+                    badge,
+                    urls.badge_page(badge.slug, language, number),
+                    "badge-page",
+                    (badge.slug, language, str(number)),
+                    digest("badge-page", language, prints.pages, badge.digest, earners),
+                )
         yield _badge_artifact(
             badge,
             urls.badge_class_json(badge.slug),

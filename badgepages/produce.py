@@ -103,8 +103,8 @@ def _assertion(ctx: BuildContext, award_id: str) -> bytes:
     return encode_json(ob2.build_assertion(ctx.catalog.award(award_id), ctx.urls))
 
 
-def _badge_page(ctx: BuildContext, slug: str, language: str) -> bytes:
-    page = render.badge_page(ctx.catalog, ctx.urls, ctx.badges[slug], language)
+def _badge_page(ctx: BuildContext, slug: str, language: str, number: str) -> bytes:
+    page = render.badge_page(ctx.catalog, ctx.urls, ctx.badges[slug], language, int(number))
     return ctx.renderer.render(page)
 
 

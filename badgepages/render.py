@@ -17,7 +17,7 @@ import nh3
 from markupsafe import Markup
 
 from badgepages import policy
-from badgepages.catalog import Award, Badge, Catalog, Recipient
+from badgepages.catalog import OLDEST_FIRST, Award, AwardEntry, Badge, Catalog, Recipient
 from badgepages.diagnostics import SourceError
 from badgepages.fragments import TEXTS, ConstantTexts, SharedFragments, Texts
 from badgepages.models import ThemeStringsSource, validate_document
@@ -299,25 +299,45 @@ def public_count(catalog: Catalog, badge: Badge) -> int:
     return sum(1 for entry in catalog.entries_of_badge(badge.slug) if policy.counts_as_held(entry))
 
 
-def listed_earners(catalog: Catalog, badge: Badge) -> list[Award]:
-    """Return the awards a badge page lists with their holder's name."""
+# Holders a badge's page lists by name: at 500, a page weighs about 100 KB in each language.
+EARNERS_PER_PAGE = 500
+
+
+def earner_pages(catalog: Catalog, badge: Badge) -> list[list[AwardEntry]]:
+    """Return the awards a badge's pages list with their holder's name, page by page.
+
+    Oldest first, so that a new award lands on the last page and the others stay as they
+    were. There is always a first page, even listing no one.
+    """
     listed = [e for e in catalog.entries_of_badge(badge.slug) if policy.is_listed_earner(e)]
-    return list(catalog.oldest_first(listed))
+    listed.sort(key=OLDEST_FIRST)
+    size = EARNERS_PER_PAGE
+    return [listed[start : start + size] for start in range(0, len(listed), size)] or [[]]
 
 
-def badge_page(catalog: Catalog, urls: SiteUrls, badge: Badge, language: str) -> Page:
-    """Return a badge's page, listing the holders who consented to be named."""
+def badge_page(
+    catalog: Catalog, urls: SiteUrls, badge: Badge, language: str, number: int = 1
+) -> Page:
+    """Return a badge's page (or its page ``number`` of holders who consented to be named)."""
+    pages = earner_pages(catalog, badge)
     return Page(
         "badge.html",
-        urls.badge_page(badge.slug, language),
+        urls.badge_page(badge.slug, language, number),
         language,
         badge.name[language],
         _summary(badge.description[language]),
         noindex=False,
-        context={"badge": badge, "earners": listed_earners(catalog, badge)},
+        context={
+            "badge": badge,
+            "earners": catalog.oldest_first(pages[number - 1]),
+            "earners_from": (number - 1) * EARNERS_PER_PAGE + 1,
+            "pages": [urls.badge_page(badge.slug, language, n) for n in range(1, len(pages) + 1)],
+            "number": number,
+        },
         image=urls.url(urls.badge_card(badge.slug)),
         alternates=_alternates(
-            catalog.config.languages, functools.partial(urls.badge_page, badge.slug)
+            catalog.config.languages,
+            lambda other: urls.badge_page(badge.slug, other, number),
         ),
     )
 

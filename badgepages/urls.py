@@ -57,9 +57,10 @@ class SiteUrls:
         """Return the output path of the home page."""
         return self.page("", language)
 
-    def badge_page(self, slug: str, language: str) -> str:
-        """Return the output path of a badge's page."""
-        return self.page(f"badges/{slug}/", language)
+    def badge_page(self, slug: str, language: str, number: int = 1) -> str:
+        """Return the output path of a badge's page (``number``: its page of holders)."""
+        holders = "" if number == 1 else f"holders/{number}/"
+        return self.page(f"badges/{slug}/{holders}", language)
 
     def award_page(self, award_id: str, language: str) -> str:
         """Return the output path of an award's verification page."""
