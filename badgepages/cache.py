@@ -16,6 +16,7 @@ import hashlib
 import marshal
 import os
 import time
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -140,6 +141,109 @@ class Stored(NamedTuple):
     sha256: str
 
 
+class ObjectIndex:
+    """Where each object lies, and the last build that used it, as columns.
+
+    Columns (a list per text, an array per number) rather than a record per object: at
+    400,000 objects the index reads and writes in a fraction of a second.
+    """
+
+    __slots__ = (
+        "_where",
+        "generation",
+        "keys",
+        "last_used",
+        "offsets",
+        "pack_of",
+        "packs",
+        "sha256s",
+        "sizes",
+    )
+
+    def __init__(
+        self,
+        generation: int = 0,
+        keys: list[str] | None = None,
+        packs: list[str] | None = None,
+        sha256s: list[str] | None = None,
+    ) -> None:
+        self.generation = generation  # the last build that saved the cache
+        self.keys = keys or []
+        self.packs = packs or []  # pack file names, referred to by number
+        self.sha256s = sha256s or []
+        self.pack_of = array("l")
+        self.offsets = array("q")
+        self.sizes = array("q")
+        self.last_used = array("q")
+        self._where: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, key: str) -> Stored | None:
+        """Return where the object of ``key`` lies, if the cache has it."""
+        at = self.where().get(key)
+        if at is None:
+            return None
+        pack = self.packs[self.pack_of[at]]
+        return Stored(pack, self.offsets[at], self.sizes[at], self.sha256s[at])
+
+    def where(self) -> dict[str, int]:
+        """Return each key's position in the columns."""
+        if self._where is None:
+            self._where = {key: at for at, key in enumerate(self.keys)}
+        return self._where
+
+    def put(self, key: str, place: Stored, generation: int) -> None:
+        """Record where an object was stored (anew, or again after it was found damaged)."""
+        if place.pack not in self.packs:
+            self.packs.append(place.pack)
+        values = (self.packs.index(place.pack), place.offset, place.size, generation)
+        at = self.where().get(key)
+        if at is None:
+            self.where()[key] = len(self.keys)
+            self.keys.append(key)
+            self.sha256s.append(place.sha256)
+            for column, value in zip(self._numbers(), values, strict=True):
+                column.append(value)
+        else:
+            self.sha256s[at] = place.sha256
+            for column, value in zip(self._numbers(), values, strict=True):
+                column[at] = value
+
+    def kept(self, positions: list[int]) -> ObjectIndex:
+        """Return the index of these objects only."""
+        index = ObjectIndex(self.generation, [self.keys[at] for at in positions], list(self.packs))
+        index.sha256s = [self.sha256s[at] for at in positions]
+        for mine, theirs in zip(self._numbers(), index._numbers(), strict=True):
+            theirs.extend(mine[at] for at in positions)
+        return index
+
+    def _numbers(self) -> tuple[array[int], array[int], array[int], array[int]]:
+        return (self.pack_of, self.offsets, self.sizes, self.last_used)
+
+    def dump(self) -> tuple[Any, ...]:
+        """Return the index as marshal writes it."""
+        numbers = tuple(column.tobytes() for column in self._numbers())
+        return (self.generation, self.keys, self.packs, self.sha256s, *numbers)
+
+    @classmethod
+    def load(cls, raw: Any) -> ObjectIndex:
+        """Return the index marshal read (an empty one when it is not this version's)."""
+        if not isinstance(raw, tuple) or len(raw) != 8:
+            return cls()
+        index = cls(raw[0], raw[1], raw[2], raw[3])
+        for column, data in zip(index._numbers(), raw[4:], strict=True):
+            column.frombytes(data)
+        if any(len(column) != len(index.keys) for column in index._numbers()):
+            return cls()
+        if len(index.sha256s) != len(index.keys) or max(index.pack_of, default=-1) >= len(
+            index.packs
+        ):
+            return cls()
+        return index
+
+
 class ObjectStore:
     """Artifacts' bytes by input key, each checked against its content hash before reuse.
 
@@ -159,43 +263,28 @@ class ObjectStore:
         self._writer: tuple[int, str, int, int] | None = None  # pid, pack, descriptor, size
 
     @functools.cached_property
-    def _loaded(self) -> tuple[int, dict[str, tuple[str, int, int, str, int]]]:
-        loaded = _read(self.folder / _INDEX_FILE)
-        if not (isinstance(loaded, tuple) and len(loaded) == 2):
-            return (0, {})
-        return (loaded[0], loaded[1])
-
-    @property
-    def generation(self) -> int:
-        """Return the number of the last build that saved the cache."""
-        return self._loaded[0]
-
-    @property
-    def index(self) -> dict[str, tuple[str, int, int, str, int]]:
-        """Return key → (pack, offset, size, content SHA-256, the last build that used it)."""
-        return self._loaded[1]
+    def index(self) -> ObjectIndex:
+        """Return where each object lies, read when first needed (by a build that produces)."""
+        return ObjectIndex.load(_read(self.folder / _INDEX_FILE))
 
     def open(self) -> None:
-        """Read the index now, before workers fork (each would read it again).
-
-        Otherwise it is read when first needed: a build with nothing to produce never is.
-        """
-        self._loaded  # noqa: B018
+        """Read the index now, before workers fork (each would read it again)."""
+        self.index  # noqa: B018
 
     def load(self, key: str) -> bytes | None:
         """Return the verified bytes of ``key``'s object, or None (absent or not intact)."""
-        entry = self.index.get(key)
-        if entry is None:
+        place = self.index.find(key)
+        if place is None:
             return None
-        pack, offset, size, sha256, _ = entry
         try:
-            descriptor = self._readers.get(pack)
+            descriptor = self._readers.get(place.pack)
             if descriptor is None:
-                descriptor = self._readers[pack] = os.open(self.folder / pack, os.O_RDONLY)
-            data = os.pread(descriptor, size, offset)
+                descriptor = os.open(self.folder / place.pack, os.O_RDONLY)
+                self._readers[place.pack] = descriptor
+            data = os.pread(descriptor, place.size, place.offset)
         except OSError:
             return None
-        if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+        if len(data) != place.size or hashlib.sha256(data).hexdigest() != place.sha256:
             return None
         return data
 
@@ -204,7 +293,7 @@ class ObjectStore:
         try:
             if self._writer is None or self._writer[0] != os.getpid():
                 self.folder.mkdir(parents=True, exist_ok=True)
-                pack = f"{self.generation + 1}-{os.getpid()}.pack"
+                pack = f"{self.index.generation + 1}-{os.getpid()}.pack"
                 flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
                 descriptor = os.open(self.folder / pack, flags, 0o644)
                 self._writer = (os.getpid(), pack, descriptor, os.fstat(descriptor).st_size)
@@ -218,47 +307,54 @@ class ObjectStore:
 
     def save(self, stored: dict[str, Stored], used: Iterable[str]) -> None:
         """Record the objects this build stored or used; drop those no recent build used."""
-        generation = self.generation + 1
-        index = dict(self.index)
+        index = self.index
+        generation = index.generation + 1
+        where = index.where()
+        last_used = index.last_used
         for key in used:
-            if key in index:
-                index[key] = (*index[key][:4], generation)
+            at = where.get(key)
+            if at is not None:
+                last_used[at] = generation
         for key, place in stored.items():
-            index[key] = (*place, generation)
-        index = {k: e for k, e in index.items() if e[4] > generation - self.KEEP_BUILDS}
+            index.put(key, place, generation)
+        oldest = generation - self.KEEP_BUILDS
+        if min(last_used, default=generation) <= oldest:
+            index = index.kept([at for at, last in enumerate(last_used) if last > oldest])
+        index.generation = generation
         for descriptor in self._readers.values():
             os.close(descriptor)
         self._readers.clear()
         with contextlib.suppress(OSError):
-            index = self._compact(index, generation)
-        self._loaded = (generation, index)
-        _write(self.folder / _INDEX_FILE, (generation, index))
-        live = {entry[0] for entry in index.values()}
+            index = self._compact(index)
+        self.index = index
+        _write(self.folder / _INDEX_FILE, index.dump())
+        live = {index.packs[number] for number in set(index.pack_of)}
         with contextlib.suppress(OSError):
             for pack in self.folder.glob("*.pack"):
                 if pack.name not in live:
                     pack.unlink()
 
-    def _compact(
-        self, index: dict[str, tuple[str, int, int, str, int]], generation: int
-    ) -> dict[str, tuple[str, int, int, str, int]]:
-        """Rewrite packs that are mostly stale objects into one new pack."""
-        live: dict[str, int] = {}
-        for pack, _, size, _, _ in index.values():
-            live[pack] = live.get(pack, 0) + size
+    def _compact(self, index: ObjectIndex) -> ObjectIndex:
+        """Rewrite the objects of packs that are mostly stale into one new pack."""
+        live = [0] * len(index.packs)
+        for number, size in zip(index.pack_of, index.sizes, strict=True):
+            live[number] += size
         stale = {
-            pack
-            for pack, size in live.items()
-            if (self.folder / pack).is_file() and size * 2 < (self.folder / pack).stat().st_size
+            number
+            for number, pack in enumerate(index.packs)
+            if (self.folder / pack).is_file()
+            and live[number] * 2 < (self.folder / pack).stat().st_size
         }
         if not stale:
             return index
-        target = f"{generation}-compact-{os.getpid()}.pack"
+        target = f"{index.generation}-compact-{os.getpid()}.pack"
+        moved = sorted((key, at) for at, key in enumerate(index.keys) if index.pack_of[at] in stale)
         with open(self.folder / target, "wb") as output:
-            for key, (pack, offset, size, sha256, used) in sorted(index.items()):
-                if pack in stale:
-                    with open(self.folder / pack, "rb") as source:
-                        source.seek(offset)
-                        index[key] = (target, output.tell(), size, sha256, used)
-                        output.write(source.read(size))
+            for key, at in moved:
+                with open(self.folder / index.packs[index.pack_of[at]], "rb") as source:
+                    source.seek(index.offsets[at])
+                    data = source.read(index.sizes[at])
+                place = Stored(target, output.tell(), len(data), index.sha256s[at])
+                output.write(data)
+                index.put(key, place, index.last_used[at])
         return index
