@@ -54,49 +54,51 @@ class _Result(NamedTuple):
 def execute(
     plan: Plan,
     ctx: BuildContext,
-    out_dir: Path,
-    jobs: int,
+    output: SiteOutput,
+    before: Manifest,
     before_swap: Callable[[], None] | None = None,
 ) -> Execution:
-    """Write the plan's site to ``out_dir``; raise SourceError, having changed nothing, on error.
+    """Write the plan's site to ``output``; raise SourceError, having changed nothing, on error.
 
-    ``before_swap`` runs once every new file is written and before any is published: the
-    ledger is written there, so that no award is ever public without being recorded.
+    ``before`` is what ``output.prepare()`` found published. ``before_swap`` runs once every
+    new file is written and before any is published: the ledger is written there, so that
+    no award is ever public without being recorded.
     """
+    jobs = output.jobs
     artifacts = plan.artifacts
     routes = [artifact.route for artifact in artifacts]
     keys = [artifact.key for artifact in artifacts]
     store = ObjectStore(ctx.catalog.config.root)
-    with SiteOutput(out_dir, jobs) as output:
-        before = output.prepare()
-        positions = before.positions_of(routes, keys)
-        output.verified(before, routes, positions)
-        kept = sum(1 for at in positions if at >= 0)
-        obsolete = _obsolete(before, routes, kept)
-        todo = [artifact for artifact, at in zip(artifacts, positions, strict=True) if at < 0]
-        if todo:
-            ctx.warm_up()
-            store.open()
-        realize = functools.partial(_realize, ctx, store, output.target)
-        results: list[_Result] = []
-        for result in map_in_order(realize, todo, jobs):
-            if result.fatal is not None:
-                output.discard()
-                raise result.fatal
-            results.append(result)
-        problems = [result.problem for result in results if result.problem is not None]
-        if problems:
+    positions = before.positions_of(routes, keys)
+    changed = output.changed()
+    if changed:
+        positions = [-1 if at in changed else at for at in positions]
+    kept = sum(1 for at in positions if at >= 0)
+    obsolete = _obsolete(before, routes, kept)
+    todo = [artifact for artifact, at in zip(artifacts, positions, strict=True) if at < 0]
+    if todo:
+        ctx.warm_up()
+        store.open()
+    realize = functools.partial(_realize, ctx, store, output.target)
+    results: list[_Result] = []
+    for result in map_in_order(realize, todo, jobs):
+        if result.fatal is not None:
             output.discard()
-            raise SourceError(problems)
-        if before_swap is not None:
-            before_swap()
-        if not results and not obsolete:
-            output.discard()  # the published folder already is this site
-            return Execution(len(artifacts), 0, 0, kept, 0)
-        written = {r.route: r.entry for r in results if r.entry is not None}
-        manifest = before.updated(routes, keys, positions, written)
-        renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
-        output.commit(manifest, renames, obsolete)
+            raise result.fatal
+        results.append(result)
+    problems = [result.problem for result in results if result.problem is not None]
+    if problems:
+        output.discard()
+        raise SourceError(problems)
+    if before_swap is not None:
+        before_swap()
+    if not results and not obsolete:
+        output.discard()  # the published folder already is this site
+        return Execution(len(artifacts), 0, 0, kept, 0)
+    written = {r.route: r.entry for r in results if r.entry is not None}
+    manifest = before.updated(routes, keys, positions, written)
+    renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
+    output.commit(manifest, renames, obsolete)
     stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
     store.save(stored, used=manifest.keys)
     produced = sum(r.produced for r in results)
@@ -125,10 +127,9 @@ def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Ar
         return _Result(artifact.route, None, True, None, None, diagnose(artifact, error, ctx))
     except Exception as error:
         return _Result(artifact.route, None, True, None, None, diagnose(artifact, error, ctx))
-    sha256 = hashlib.sha256(data).hexdigest()
     status = written.status
-    entry = Entry(artifact.key, sha256, status.st_size, status.st_mtime_ns)
-    stored = store.add(data, sha256) if produced else None
+    entry = Entry(artifact.key, status.st_size, status.st_mtime_ns)
+    stored = store.add(data, hashlib.sha256(data).hexdigest()) if produced else None
     return _Result(artifact.route, entry, produced, written.temporary, stored)
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from badgepages.transaction import write_atomically
 
@@ -26,9 +26,8 @@ State = Literal["active", "revoked", "erased"]
 STATES = ("active", "revoked", "erased")
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    """What was published for one award."""
+class LedgerEntry(NamedTuple):
+    """What was published for one award (a named tuple: a ledger holds 100,000 of them)."""
 
     badge: str
     status_index: int

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from badgepages.workers import map_in_order
+from badgepages.workers import Started
 
 try:
     import fcntl
@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 FILE_MODE = 0o644
 FOLDER_MODE = 0o755
-_MANIFEST_VERSION = 3
+_MANIFEST_VERSION = 4
 # Leftovers of earlier versions' staging folders, removed on sight.
 _LEGACY_PREFIXES = (".staging-", ".old-")
 
@@ -82,65 +82,38 @@ def check_route(route: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """What a manifest knows of one file: the inputs' key and what was written."""
+    """What a manifest knows of one file: the inputs' key, and the size and time written."""
 
     key: str
-    sha256: str
     size: int
     mtime_ns: int
 
 
 class Manifest:
-    """What the published folder holds: per route, the input key, content hash, size, time.
+    """What the published folder holds: per route, the input key, the file's size and time.
 
-    Kept as columns (a list per text field, an array per number): a site of 400,000 files
-    loads it in a tenth of a second, where a record per file took seconds, and a build that
+    Kept as columns (a list per text, an array per number): a site of 400,000 files loads
+    it in a fraction of a second, where a record per file took seconds, and a build that
     plans the same site again compares two lists instead of 400,000 records.
     """
 
-    __slots__ = ("_where", "keys", "mtimes", "routes", "sha256s", "sizes")
+    __slots__ = ("_where", "keys", "mtimes", "routes", "sizes")
 
     def __init__(
         self,
         routes: Iterable[str] = (),
         keys: Iterable[str] = (),
-        sha256s: Iterable[str] = (),
         sizes: Iterable[int] = (),
         mtimes: Iterable[int] = (),
     ) -> None:
         self.routes = list(routes)
         self.keys = list(keys)
-        self.sha256s = list(sha256s)
         self.sizes = array("q", sizes)
         self.mtimes = array("q", mtimes)
         self._where: dict[str, int] | None = None
 
-    @classmethod
-    def of(cls, entries: dict[str, Entry]) -> Manifest:
-        """Return the manifest of these files."""
-        values = entries.values()
-        return cls(
-            entries,
-            (e.key for e in values),
-            (e.sha256 for e in values),
-            (e.size for e in values),
-            (e.mtime_ns for e in values),
-        )
-
     def __len__(self) -> int:
         return len(self.routes)
-
-    def get(self, route: str) -> Entry | None:
-        """Return what is known of the file at ``route``, if the site has it."""
-        position = self._positions().get(route)
-        if position is None:
-            return None
-        return Entry(
-            self.keys[position],
-            self.sha256s[position],
-            self.sizes[position],
-            self.mtimes[position],
-        )
 
     def positions_of(self, routes: Sequence[str], keys: Sequence[str]) -> list[int]:
         """Return, for each route, its position here if it holds that key, else -1."""
@@ -165,7 +138,6 @@ class Manifest:
         return Manifest(
             routes,
             keys,
-            (self.sha256s[at] if at >= 0 else written[route].sha256 for at, route in pairs),
             (self.sizes[at] if at >= 0 else written[route].size for at, route in pairs),
             (self.mtimes[at] if at >= 0 else written[route].mtime_ns for at, route in pairs),
         )
@@ -177,21 +149,19 @@ class Manifest:
 
     def dump(self, inode: int) -> Any:
         """Return the manifest as marshal writes it, tied to the folder's inode."""
-        columns = (self.routes, self.keys, self.sha256s)
-        return (_MANIFEST_VERSION, inode, *columns, self.sizes.tobytes(), self.mtimes.tobytes())
+        numbers = (self.sizes.tobytes(), self.mtimes.tobytes())
+        return (_MANIFEST_VERSION, inode, self.routes, self.keys, *numbers)
 
     @classmethod
     def load(cls, raw: Any, inode: int) -> Manifest | None:
         """Return the manifest marshal read, if it is this version's and this folder's."""
-        if not isinstance(raw, tuple) or len(raw) != 7 or raw[:2] != (_MANIFEST_VERSION, inode):
+        if not isinstance(raw, tuple) or len(raw) != 6 or raw[:2] != (_MANIFEST_VERSION, inode):
             return None
-        manifest = cls(raw[2], raw[3], raw[4])
-        manifest.sizes.frombytes(raw[5])
-        manifest.mtimes.frombytes(raw[6])
-        lengths = {len(manifest.keys), len(manifest.sha256s), len(manifest.sizes)}
-        if lengths != {len(manifest.routes)} or len(manifest.mtimes) != len(manifest.routes):
-            return None
-        return manifest
+        manifest = cls(raw[2], raw[3])
+        manifest.sizes.frombytes(raw[4])
+        manifest.mtimes.frombytes(raw[5])
+        lengths = {len(manifest.keys), len(manifest.sizes), len(manifest.mtimes)}
+        return manifest if lengths == {len(manifest.routes)} else None
 
 
 class Target(NamedTuple):
@@ -222,6 +192,7 @@ class SiteOutput:
         self._staging = self.state / "staging"
         self._retired = self.state / "retired"
         self._lock_file: int | None = None
+        self._check: Started | None = None  # the published files, checked on other cores
         self.target = Target(str(self._staging), True)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -234,6 +205,8 @@ class SiteOutput:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._check is not None:
+            self._check.cancel()
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None
@@ -273,23 +246,22 @@ class SiteOutput:
         if manifest is None:
             self.target = Target(str(self._staging), True)
             _make_folder(str(self._staging))
-            return Manifest()
-        self.target = Target(str(self._incoming), False)
-        _make_folder(str(self._incoming))
+            manifest = Manifest()
+        else:
+            self.target = Target(str(self._incoming), False)
+            _make_folder(str(self._incoming))
+        # Checking 400,000 files takes a second or two: on the other cores, while the build
+        # loads its sources and plans.
+        check = functools.partial(_changed_files, str(self.out_dir), manifest)
+        self._check = Started(check, len(manifest), self.jobs - 1)
         return manifest
 
-    def verified(self, manifest: Manifest, routes: Sequence[str], positions: list[int]) -> None:
-        """Forget (set to -1) the positions of files no longer as the manifest says.
+    def changed(self) -> set[int]:
+        """Return the manifest positions of files no longer as it says.
 
-        ``positions[i]`` is where ``routes[i]`` is in the manifest, or -1. A file edited by
-        hand (its size or modification time changed) fails this check and is produced again.
+        A file edited by hand (its size or modification time changed) is produced again.
         """
-        check = functools.partial(_broken_files, str(self.out_dir), manifest, routes, positions)
-        count = len(routes)
-        spans = [(start, min(start + _BATCH, count)) for start in range(0, count, _BATCH)]
-        for broken in map_in_order(check, spans, self.jobs, chunk=1):
-            for index in broken:
-                positions[index] = -1
+        return set(self._check.results()) if self._check is not None else set()
 
     # -- committing ------------------------------------------------------------------------
 
@@ -401,33 +373,23 @@ def read_manifest(out_dir: Path) -> Manifest | None:
     return Manifest.load(raw, inode)
 
 
-_BATCH = 2048
 # Temporary names are unique per process and file.
 _temporary_numbers = itertools.count()
 
 
-def _broken_files(
-    site: str,
-    manifest: Manifest,
-    routes: Sequence[str],
-    positions: list[int],
-    span: tuple[int, int],
-) -> list[int]:
-    """Return the indexes in ``span`` whose file differs from the manifest (size or time)."""
-    broken = []
-    sizes, mtimes = manifest.sizes, manifest.mtimes
-    for index in range(*span):
-        at = positions[index]
-        if at < 0:
-            continue
+def _changed_files(site: str, manifest: Manifest, start: int, end: int) -> list[int]:
+    """Return the positions from ``start`` to ``end`` whose file's size or time changed."""
+    changed = []
+    routes, sizes, mtimes = manifest.routes, manifest.sizes, manifest.mtimes
+    for at in range(start, end):
         try:
-            status = os.stat(f"{site}/{routes[index]}")
+            status = os.stat(f"{site}/{routes[at]}")
         except OSError:
-            broken.append(index)
+            changed.append(at)
             continue
         if status.st_size != sizes[at] or status.st_mtime_ns != mtimes[at]:
-            broken.append(index)
-    return broken
+            changed.append(at)
+    return changed
 
 
 def write_file(target: Target, route: str, data: bytes) -> Written:

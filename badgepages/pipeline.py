@@ -13,10 +13,12 @@ from datetime import date
 from pathlib import Path
 
 from badgepages.catalog import Catalog, load_catalog
-from badgepages.diagnostics import Diagnostic
+from badgepages.config import load_config
+from badgepages.diagnostics import Diagnostic, SourceError
 from badgepages.execute import Execution, execute
 from badgepages.keys import SECRET_VARIABLE, signing_key
 from badgepages.ledger import write_ledger
+from badgepages.output import SiteOutput
 from badgepages.plan import Plan, plan_site
 from badgepages.postdeploy import award_page_to_verify
 from badgepages.produce import BuildContext
@@ -79,14 +81,20 @@ class SigningRequiredError(Exception):
 
 def build(root: Path, options: BuildOptions) -> BuildReport:
     """Build the site under ``root`` and swap it in; raise before swapping anything on error."""
-    catalog = load_catalog(root, options.build_date, options.base_url, jobs=options.jobs)
-    context = build_context(catalog, options)
-    plan = plan_site(context)
-    target = options.out_dir or catalog.config.output_dir
-    record = (
-        functools.partial(write_ledger, root, catalog.ledger) if options.update_ledger else None
-    )
-    execution = execute(plan, context, target, options.jobs, before_swap=record)
+    config, problems = load_config(root)
+    if config is None:
+        raise SourceError(problems)
+    target = options.out_dir or config.output_dir
+    with SiteOutput(target, options.jobs) as output:
+        # First, so that the published files are checked while the sources load.
+        before = output.prepare()
+        catalog = load_catalog(root, options.build_date, options.base_url, jobs=options.jobs)
+        context = build_context(catalog, options)
+        plan = plan_site(context)
+        record = (
+            functools.partial(write_ledger, root, catalog.ledger) if options.update_ledger else None
+        )
+        execution = execute(plan, context, output, before, before_swap=record)
     return BuildReport(
         out_dir=target,
         badges=len(catalog.badges),

@@ -28,7 +28,7 @@ from badgepages.diagnostics import SourceLocation
 from badgepages.keys import KEYS_FILE
 from badgepages.output import OutputCollisionError, check_route
 from badgepages.policy import Visibility
-from badgepages.produce import BuildContext, sitemap_parts
+from badgepages.produce import BuildContext, sitemap_part, sitemap_parts
 from badgepages.urls import ImageKind
 from badgepages.workers import collection_paused
 
@@ -105,15 +105,19 @@ def _plan_site(ctx: BuildContext) -> Plan:
     indexable = sorted(a.route for a in artifacts if a.is_page and a.visibility == "public")
     ctx.sitemap_routes = tuple(indexable)
     config_origin = At(SourceLocation(CONFIG_FILE))
-    sitemap_key = digest("sitemap", prints.site, *indexable)
+    parts = sitemap_parts(len(indexable))
+    # A sitemap too long for one file is an index of parts: it changes with their number
+    # only, and each part with its own addresses.
+    listed = (str(parts),) if parts else indexable
+    sitemap_key = digest("sitemap", prints.site, *listed)
     artifacts.append(Artifact(urls.sitemap, "sitemap", (), sitemap_key, "public", config_origin))
-    for number in range(1, sitemap_parts(len(indexable)) + 1):
+    for number in range(1, parts + 1):
         artifacts.append(
             Artifact(
                 urls.sitemap_part(number),
                 "sitemap-part",
                 (str(number),),
-                digest(sitemap_key, str(number)),
+                digest("sitemap-part", prints.site, *sitemap_part(indexable, number)),
                 "public",
                 config_origin,
             )

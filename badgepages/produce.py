@@ -35,7 +35,7 @@ class BuildContext:
     urls: SiteUrls
     build_date: date
     signer: SigningKey | None = field(default=None, repr=False)
-    sitemap_routes: Sequence[str] = ()  # indexable pages, set by the plan
+    sitemap_routes: Sequence[str] = ()  # indexable pages, sorted, set by the plan
 
     @property
     def signed(self) -> bool:
@@ -170,7 +170,7 @@ def _status_list(ctx: BuildContext, number: str) -> bytes:
 
 
 def _sitemap(ctx: BuildContext) -> bytes:
-    routes = sorted(ctx.sitemap_routes)
+    routes = ctx.sitemap_routes
     if len(routes) <= SITEMAP_LIMIT:
         return _urlset(ctx.urls, routes)
     parts = range(1, (len(routes) - 1) // SITEMAP_LIMIT + 2)
@@ -186,8 +186,13 @@ def _sitemap(ctx: BuildContext) -> bytes:
 
 
 def _sitemap_part(ctx: BuildContext, number: str) -> bytes:
-    start = (int(number) - 1) * SITEMAP_LIMIT
-    return _urlset(ctx.urls, sorted(ctx.sitemap_routes)[start : start + SITEMAP_LIMIT])
+    return _urlset(ctx.urls, sitemap_part(ctx.sitemap_routes, int(number)))
+
+
+def sitemap_part(routes: Sequence[str], number: int) -> Sequence[str]:
+    """Return the routes that part ``number`` of a sitemap in parts lists."""
+    start = (number - 1) * SITEMAP_LIMIT
+    return routes[start : start + SITEMAP_LIMIT]
 
 
 def sitemap_parts(routes: int) -> int:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import marshal
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -63,6 +65,76 @@ def _run_span(span: tuple[int, int]) -> list[Any]:
     assert _task is not None, "workers run only inside map_in_order"
     function, items = _task
     return [function(items[index]) for index in range(*span)]
+
+
+class Started:
+    """``function(0, count)`` started now on forked processes; its results taken later.
+
+    For work the main process does not wait on, such as checking the published files while
+    the sources load. Each process does a span and sends back its list of results (plain
+    values) through a pipe; nothing is pickled going in, and no thread is left running,
+    so the main process may still fork its workers. Without fork, or with no process to
+    spare, the work is done when its results are asked for; so is a failed process's span.
+    """
+
+    def __init__(
+        self, function: Callable[[int, int], list[Any]], count: int, processes: int
+    ) -> None:
+        self._function = function
+        self._count = count
+        self._children: list[tuple[int, int, int, int]] = []  # pid, pipe, start, end
+        if processes < 1 or count == 0 or not _can_fork():
+            return
+        step = -(-count // processes)
+        for start in range(0, count, step):
+            end = min(start + step, count)
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                _run_child(function, start, end, read, write)
+            os.close(write)
+            self._children.append((pid, read, start, end))
+
+    def results(self) -> list[Any]:
+        """Return the results of every span, in order (waiting for the processes)."""
+        if not self._children:
+            return self._function(0, self._count)
+        results: list[Any] = []
+        for pid, read, start, end in self._children:
+            with os.fdopen(read, "rb") as stream:
+                data = stream.read()
+            _, status = os.waitpid(pid, 0)
+            try:
+                part = marshal.loads(data) if status == 0 else None
+            except (ValueError, EOFError, TypeError):
+                part = None
+            results.extend(self._function(start, end) if part is None else part)
+        self._children.clear()
+        return results
+
+    def cancel(self) -> None:
+        """Stop the processes still running (the build failed before it needed them)."""
+        for pid, read, _, _ in self._children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+            os.close(read)
+        self._children.clear()
+
+
+def _run_child(
+    function: Callable[[int, int], list[Any]], start: int, end: int, read: int, write: int
+) -> NoReturn:
+    status = 1
+    try:
+        os.close(read)
+        data = marshal.dumps(function(start, end))
+        with os.fdopen(write, "wb") as stream:
+            stream.write(data)
+        status = 0
+    finally:
+        os._exit(status)
 
 
 def _can_fork() -> bool:

@@ -38,6 +38,7 @@ from badgepages.hosts import planned_footprint  # noqa: E402
 from badgepages.identity import new_award_id  # noqa: E402
 from badgepages.keys import add_new_key  # noqa: E402
 from badgepages.ledger import write_ledger  # noqa: E402
+from badgepages.output import SiteOutput  # noqa: E402
 from badgepages.pipeline import BuildOptions, build_context, plan_of  # noqa: E402
 from badgepages.plan import plan_site  # noqa: E402
 from badgepages.workers import default_jobs  # noqa: E402
@@ -142,22 +143,27 @@ def measure(root: Path, out: Path, secret: str, jobs: int, *, check_only: bool) 
 def child(root: Path, out: Path, jobs: int, what: str) -> None:
     """In the child process: load, plan and execute, timing each stage."""
     times: dict[str, float] = {}
-    start = time.perf_counter()
-    catalog = load_catalog(root, DAY, jobs=jobs)
-    times["load"] = time.perf_counter() - start
     figures: dict[str, Any] = {"stages": times}
-    if what == "build":
+    if what == "build":  # what pipeline.build does, stage by stage
         options = BuildOptions(DAY, signing_secret=os.environ["BADGEPAGES_SIGNING_KEY"], jobs=jobs)
-        mark = time.perf_counter()
-        context = build_context(catalog, options)
-        plan = plan_site(context)
-        times["plan"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        done = execute(plan, context, out, jobs)
-        times["execute"] = time.perf_counter() - mark
+        with SiteOutput(out, jobs) as output:
+            start = time.perf_counter()
+            before = output.prepare()
+            catalog = load_catalog(root, DAY, jobs=jobs)
+            times["load"] = time.perf_counter() - start
+            mark = time.perf_counter()
+            context = build_context(catalog, options)
+            plan = plan_site(context)
+            times["plan"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            done = execute(plan, context, output, before)
+            times["execute"] = time.perf_counter() - mark
         write_ledger(root, catalog.ledger)
         figures.update(files=done.files, produced=done.produced, copied=done.copied)
-    else:  # what check does after loading: plan the site and weigh it against its host
+    else:  # what check does: load, plan the site and weigh it against its host
+        start = time.perf_counter()
+        catalog = load_catalog(root, DAY, jobs=jobs)
+        times["load"] = time.perf_counter() - start
         mark = time.perf_counter()
         planned_footprint(plan_of(catalog, BuildOptions(DAY, jobs=jobs)), out)
         times["plan"] = time.perf_counter() - mark

@@ -8,6 +8,7 @@ of workers never changes the output, and a damaged or foreign cache entry is nev
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from badgepages import produce
 from badgepages.cache import CACHE_DIR, ObjectStore
 from badgepages.cli import main
 from badgepages.keys import add_new_key
@@ -175,3 +177,20 @@ def test_the_cache_is_used_by_a_fresh_output(project: Project, tmp_path: Path) -
     assert report.execution.produced == 0
     assert report.execution.copied == report.files
     assert files(tmp_path / "second") == files(tmp_path / "first")
+
+
+def test_a_sitemap_in_parts_is_rebuilt_exactly(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(produce, "SITEMAP_LIMIT", 4)  # the example has about 20 pages to list
+    out = tmp_path / "site"
+    project.build(out)
+    parts = sorted((out / "sitemaps").iterdir())
+    assert len(parts) > 2
+    index = (out / "sitemap.xml").read_text()
+    assert index.count("<sitemap>") == len(parts)
+    listed = [loc for part in parts for loc in re.findall(r"<loc>(.*?)</loc>", part.read_text())]
+    assert len(listed) == len(set(listed)) > 8
+    CHANGES["award added"](project)
+    project.build(out)
+    assert files(out) == project.clean_build(tmp_path / "clean")

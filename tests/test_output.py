@@ -26,8 +26,8 @@ def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, lis
     before = site.prepare()
     routes = list(files)
     keys = [hashlib.sha256(data).hexdigest() for data in files.values()]
-    positions = before.positions_of(routes, keys)
-    site.verified(before, routes, positions)
+    changed = site.changed()
+    positions = [-1 if at in changed else at for at in before.positions_of(routes, keys)]
     written = {}
     renames = []
     for route, key, at in zip(routes, keys, positions, strict=True):
@@ -35,7 +35,7 @@ def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, lis
             continue
         done = write_file(site.target, route, files[route])
         status = done.status
-        written[route] = Entry(key, key, status.st_size, status.st_mtime_ns)
+        written[route] = Entry(key, status.st_size, status.st_mtime_ns)
         if done.temporary:
             renames.append((done.temporary, route))
     removed = [route for route in before.routes if route not in files]
@@ -138,9 +138,7 @@ def test_a_file_edited_in_the_published_site_is_not_trusted(tmp_path: Path) -> N
     (out / "index.html").write_bytes(b"edited by hand")
     with SiteOutput(out) as site:
         manifest = site.prepare()
-        positions = manifest.positions_of(["index.html"], manifest.keys)
-        site.verified(manifest, ["index.html"], positions)
-        assert positions == [-1]
+        assert site.changed() == {manifest.routes.index("index.html")}
     publish(out, {"index.html": b"v1"})
     assert tree(out) == {"index.html": b"v1"}
 
@@ -205,3 +203,17 @@ def test_leftovers_of_earlier_staging_folders_are_removed(tmp_path: Path) -> Non
     (tmp_path / ".site.old-xyz" / "site").mkdir(parents=True)
     publish(tmp_path / "site", {"index.html": b"x"})
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.badgepages", "site"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_files_edited_by_hand_are_found_on_any_number_of_cores(tmp_path: Path, jobs: int) -> None:
+    out = tmp_path / "site"
+    files = {f"f/{number}.txt": b"x" * number for number in range(20)}
+    publish(out, files)
+    (out / "f/3.txt").write_bytes(b"yyy")  # same size, new time
+    (out / "f/17.txt").unlink()
+    (out / "f/18.txt").write_bytes(b"z")
+    with SiteOutput(out, jobs) as site:
+        manifest = site.prepare()
+        found = {manifest.routes[at] for at in site.changed()}
+    assert found == {"f/3.txt", "f/17.txt", "f/18.txt"}
