@@ -43,7 +43,7 @@ from badgepages.keys import (
 from badgepages.ledger import LedgerError, load_ledger
 from badgepages.models import Url, did_you_mean
 from badgepages.pipeline import BuildOptions, SigningRequiredError, build, plan_of
-from badgepages.render import STRINGS_FILE, load_strings
+from badgepages.render import check_theme
 from badgepages.signing import UnsafeCredentialError
 from badgepages.summary import render_summary
 from badgepages.workers import default_jobs
@@ -107,7 +107,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             _tell(notes)
             today = build_date()
             catalog = load_catalog(args.root, today, jobs=args.jobs)
-            load_strings(catalog.config.theme_dir / STRINGS_FILE, catalog.config.root)
+            check_theme(catalog.config.theme_dir, catalog.config.root)
             plan = plan_of(catalog, BuildOptions(build_date=today, jobs=args.jobs))
             site = hosts.planned_footprint(plan, catalog.config.output_dir)
     except transaction.TransactionError as error:

@@ -10,24 +10,28 @@ and nothing is swapped in: the published site stays as it was.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
 import traceback
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-import jinja2
-
 from badgepages.cache import ObjectStore, Stored
-from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation
+from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation, plural, shown_path
 from badgepages.output import Entry, Manifest, SiteOutput, Target, write_file
 from badgepages.plan import Artifact, Plan
 from badgepages.produce import PRODUCERS, BuildContext
 from badgepages.signing import UnsafeCredentialError
 from badgepages.workers import map_in_order
+
+# A broken template fails every page made from it: stop there rather than fail (and
+# report) hundreds of thousands of pages.
+FAILURES_BEFORE_STOPPING = 50
 
 
 @dataclass(frozen=True)
@@ -81,15 +85,20 @@ def execute(
         store.open()
     realize = functools.partial(_realize, ctx, store, output.target)
     results: list[_Result] = []
-    for result in map_in_order(realize, todo, jobs):
-        if result.fatal is not None:
-            output.discard()
-            raise result.fatal
-        results.append(result)
-    problems = [result.problem for result in results if result.problem is not None]
+    problems: list[Diagnostic] = []
+    with contextlib.closing(map_in_order(realize, todo, jobs)) as realized:
+        for result in realized:
+            if result.fatal is not None:
+                output.discard()
+                raise result.fatal
+            if result.problem is not None:
+                problems.append(result.problem)
+                if len(problems) == FAILURES_BEFORE_STOPPING:
+                    break  # the workers stop as the pool closes
+            results.append(result)
     if problems:
         output.discard()
-        raise SourceError(problems)
+        raise SourceError(grouped(problems, stopped=len(problems) == FAILURES_BEFORE_STOPPING))
     if before_swap is not None:
         before_swap()
     if not results and not obsolete:
@@ -133,12 +142,26 @@ def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Ar
     return _Result(artifact.route, entry, produced, written.temporary, stored)
 
 
+def grouped(problems: list[Diagnostic], *, stopped: bool) -> list[Diagnostic]:
+    """Return one diagnostic per place and message: a template line fails every page."""
+    counts = Counter((problem.location, problem.message) for problem in problems)
+    first: dict[tuple[SourceLocation, str], Diagnostic] = {}
+    for problem in problems:
+        first.setdefault((problem.location, problem.message), problem)
+    reported = []
+    for key, problem in first.items():
+        notes = [problem.hint] if problem.hint else []
+        if counts[key] > 1:
+            notes.append(f"and {plural(counts[key] - 1, 'other file')}")
+        if stopped:
+            notes.append(f"the build stopped at {FAILURES_BEFORE_STOPPING} failures")
+        reported.append(replace(problem, hint="; ".join(notes) or None))
+    return reported
+
+
 def diagnose(artifact: Artifact, error: BaseException, ctx: BuildContext) -> Diagnostic:
     """Return a producer's failure as a diagnostic: at the template line, else at the source."""
     what = f"cannot produce {artifact.route}"
-    if isinstance(error, jinja2.TemplateSyntaxError):
-        location = _theme_location(error.filename or error.name or "", error.lineno, ctx)
-        return Diagnostic(location, f"template error: {error.message}", f"while making {what}")
     frame = _template_frame(error, ctx)
     if frame is not None:
         return Diagnostic(
@@ -157,21 +180,10 @@ def _describe(error: BaseException) -> str:
 def _template_frame(error: BaseException, ctx: BuildContext) -> SourceLocation | None:
     """Return the innermost template line of a failure raised while rendering, if any."""
     templates = (ctx.catalog.config.theme_dir / "templates").resolve()
+    root = ctx.catalog.config.root.resolve()
     found = None
     for frame, line in traceback.walk_tb(error.__traceback__):
         name = Path(frame.f_code.co_filename).resolve()
         if name.suffix == ".html" and templates in name.parents:
-            found = _theme_location(str(name), line, ctx)
+            found = SourceLocation(shown_path(name, root), line or 1)
     return found
-
-
-def _theme_location(filename: str, line: int | None, ctx: BuildContext) -> SourceLocation:
-    root = ctx.catalog.config.root.resolve()
-    path = Path(filename)
-    if not path.is_file():
-        path = ctx.catalog.config.theme_dir / "templates" / filename
-    try:
-        shown = path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        shown = path.as_posix()
-    return SourceLocation(shown, line or 1)

@@ -15,7 +15,7 @@ from typing import Literal
 import resvg_py
 
 from badgepages import rastersafe, svgsafe
-from badgepages.diagnostics import Diagnostic, SourceLocation
+from badgepages.diagnostics import Diagnostic, SourceLocation, shown_path
 
 ImageKind = Literal["svg", "png"]
 
@@ -76,7 +76,7 @@ def load_theme_svgs(static: Path, root: Path) -> tuple[dict[str, bytes], list[Di
     problems: list[Diagnostic] = []
     files = sorted(p for p in static.rglob("*") if p.suffix.lower() == ".svg" and p.is_file())
     for file in files:
-        display = file.relative_to(root).as_posix() if file.is_relative_to(root) else str(file)
+        display = shown_path(file, root)
         image, found = load_image(file, display, SourceLocation(display), render=False)
         problems.extend(found)
         if image is not None:

@@ -24,7 +24,7 @@ from badgepages import policy, render
 from badgepages.cache import code_version, digest
 from badgepages.catalog import AwardEntry, Badge, Recipient
 from badgepages.config import CONFIG_FILE
-from badgepages.diagnostics import SourceLocation
+from badgepages.diagnostics import SourceLocation, shown_path
 from badgepages.keys import KEYS_FILE
 from badgepages.output import OutputCollisionError, check_route
 from badgepages.policy import Visibility
@@ -305,16 +305,8 @@ def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifa
             (name,),
             digest("static", name, file.read_bytes(), *engine),
             "public",
-            At(SourceLocation(_display(file, config.root))),
+            At(SourceLocation(shown_path(file.resolve(), config.root.resolve()))),
         )
-
-
-def _display(file: Path, root: Path) -> str:
-    """Return a file's name as diagnostics give it: relative to the project when inside it."""
-    try:
-        return file.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return file.as_posix()
 
 
 def _check_unique(artifacts: list[Artifact]) -> None:

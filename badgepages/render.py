@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from badgepages import policy
 from badgepages.catalog import OLDEST_FIRST, Award, AwardEntry, Badge, Catalog, Recipient
-from badgepages.diagnostics import SourceError
+from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation, shown_path
 from badgepages.fragments import TEXTS, ConstantTexts, SharedFragments, Texts
 from badgepages.models import ThemeStringsSource, validate_document
 from badgepages.output import encode_json
@@ -128,21 +128,17 @@ class Renderer:
         self.urls = urls
         self.build_date = build_date
         self.strings = load_strings(theme_dir / STRINGS_FILE, catalog.config.root)
-        self.environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(theme_dir / TEMPLATES_DIR),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            extensions=[SharedFragments, ConstantTexts],
-        )
-        self.environment.filters["markdown"] = render_markdown
+        self.environment = _environment(theme_dir)
 
     def load_templates(self) -> None:
-        """Compile every template now (before workers fork), instead of once per worker."""
-        for name in self.environment.list_templates(extensions=["html"]):
-            self.environment.get_template(name)
+        """Compile every template now (before workers fork), instead of once per worker.
+
+        Raise SourceError at the line of each template that does not compile.
+        """
+        config = self.catalog.config
+        problems = _compile_templates(self.environment, config.theme_dir, config.root)
+        if problems:
+            raise SourceError(problems)
         _ = self._translators
 
     def render(self, page: Page) -> bytes:
@@ -206,10 +202,52 @@ class Renderer:
         return translate
 
 
+def _environment(theme_dir: Path) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme_dir / TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=[SharedFragments, ConstantTexts],
+    )
+    environment.filters["markdown"] = render_markdown
+    return environment
+
+
+def check_theme(theme_dir: Path, root: Path) -> None:
+    """Read the theme's strings and compile its templates; raise SourceError if any is wrong.
+
+    What ``check`` does for a pull request that edits the theme: every problem, at its line.
+    """
+    problems = _compile_templates(_environment(theme_dir), theme_dir, root)
+    try:
+        load_strings(theme_dir / STRINGS_FILE, root)
+    except SourceError as error:
+        problems[:0] = error.diagnostics
+    if problems:
+        raise SourceError(problems)
+
+
+def _compile_templates(
+    environment: jinja2.Environment, theme_dir: Path, root: Path
+) -> list[Diagnostic]:
+    problems = []
+    for name in environment.list_templates(extensions=["html"]):
+        try:
+            environment.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            file = shown_path(theme_dir / TEMPLATES_DIR / name, root)
+            location = SourceLocation(file, error.lineno or 1)
+            message = error.message or "cannot be compiled"
+            problems.append(Diagnostic(location, f"template error: {message}"))
+    return problems
+
+
 def load_strings(file: Path, root: Path) -> dict[str, dict[str, str]]:
     """Read the theme's strings with the sources' strict reader; raise SourceError if bad."""
-    display = file.relative_to(root).as_posix() if file.is_relative_to(root) else str(file)
-    document, problems = read_yaml(file, display)
+    document, problems = read_yaml(file, shown_path(file, root))
     if document is not None:
         strings, errors = validate_document(document, ThemeStringsSource)
         if strings is not None and not problems:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TypedDict
 
-from badgepages.diagnostics import Diagnostic, SourceLocation
+from badgepages.diagnostics import Diagnostic, SourceLocation, shown_path
 
 STATE_DIR = ".badgepages"
 JOURNAL_FILE = f"{STATE_DIR}/journal.json"
@@ -217,8 +217,7 @@ def _shown(root: Path, error: OSError) -> str:
     name = error.filename2 or error.filename  # a rename's target, or the file
     if not name:
         return str(root)
-    path = Path(name)
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    return shown_path(Path(name), root)
 
 
 def _write_file(file: Path, data: bytes, mode: int | None = None) -> None:

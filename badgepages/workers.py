@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 Item = TypeVar("Item")
@@ -43,7 +43,7 @@ def map_in_order(
     jobs: int,
     *,
     chunk: int = 64,
-) -> Iterator[Result]:
+) -> Generator[Result, None, None]:
     """Yield ``function(item)`` for every item, in order, using up to ``jobs`` processes."""
     global _task
     if jobs <= 1 or len(items) <= chunk or not _can_fork():

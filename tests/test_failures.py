@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from badgepages import failures, keys, output, plan
+from badgepages import execute, failures, keys, output, plan, produce
 from badgepages.cli import main
 from tests.conftest import BUILD_EPOCH, Project
-from tests.site import REPO
+from tests.site import EXAMPLE_EPOCH, REPO, copy_example
 
 SECRET = "z3u2MdFkjV7Qx1HbYvPw9sLmN4rT8eKaGc5DfJhUo6iZyXnB"
 FULL_DISK = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -344,3 +344,100 @@ def test_every_exit_status_is_documented() -> None:
     section = readme.split("### Exit statuses", 1)[1].split("\n#", 1)[0]
     documented = [int(n) for n in re.findall(r"^\| `(\d+)` \|", section, re.MULTILINE)]
     assert documented == [int(status) for status in failures.ExitStatus]
+
+
+# ---- a broken theme -----------------------------------------------------------------------
+
+
+def broken_theme(tmp_path: Path, template: str, old: str, new: str) -> Path:
+    root = copy_example(tmp_path / "project")
+    file = root / "theme" / "templates" / template
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return root
+
+
+def line_of(root: Path, template: str, text: str) -> int:
+    lines = (root / "theme" / "templates" / template).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "{{ page.title }}",
+            "{{ page.title.no_such_thing.here }}",
+            "template error: UndefinedError",
+        ),
+        (
+            "{{ page.title }}",
+            "{{ t('no_such_string') }}",
+            "template error: MissingTextError: string 'no_such_string' is missing",
+        ),
+    ],
+)
+def test_a_template_failing_on_every_award_is_reported_once_at_its_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    old: str,
+    new: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EXAMPLE_EPOCH)
+    root = broken_theme(tmp_path, "award.html", old, new)
+    status, out, err = run(capsys, "-C", str(root), "build", "--jobs", "2")
+    lines = (out + err).splitlines()
+    line = line_of(root, "award.html", new)
+    assert status == 1
+    assert lines[0].startswith(f"theme/templates/award.html:{line}:1: {message}")
+    assert re.search(r"and \d+ other files\)$", lines[0])
+    assert lines[1:] == ["1 error in 1 file", "nothing was built: fix the problems above"]
+    assert not (root / "_site").exists()
+
+
+def test_a_template_syntax_error_is_reported_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EXAMPLE_EPOCH)
+    root = broken_theme(tmp_path, "badge.html", "{% if earners %}", "{% if earners %}{% if %}")
+    status, out, err = run(capsys, "-C", str(root), "build")
+    line = line_of(root, "badge.html", "{% if %}")
+    assert status == 1
+    assert (out + err).startswith(f"theme/templates/badge.html:{line}:1: template error: ")
+    assert "Traceback" not in out + err
+
+
+def test_a_build_stops_at_the_first_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EXAMPLE_EPOCH)
+    monkeypatch.setattr(execute, "FAILURES_BEFORE_STOPPING", 3)
+    root = broken_theme(tmp_path, "award.html", "{{ page.title }}", "{{ page.title.x.y }}")
+    produced: list[str] = []
+    real = produce.PRODUCERS["award-page"]
+
+    def counted(ctx: produce.BuildContext, *args: str) -> bytes:
+        produced.append(args[0])
+        return real(ctx, *args)
+
+    monkeypatch.setitem(produce.PRODUCERS, "award-page", counted)
+    status, out, err = run(capsys, "-C", str(root), "build", "--jobs", "1")
+    assert status == 1
+    assert "and 2 other files; the build stopped at 3 failures)" in out + err
+    assert len(produced) == 3
+
+
+def test_check_reports_a_template_that_does_not_compile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EXAMPLE_EPOCH)
+    root = broken_theme(
+        tmp_path, "home.html", "{% block content %}", "{% block content %}{% for %}"
+    )
+    status, out, _ = run(capsys, "-C", str(root), "check")
+    line = line_of(root, "home.html", "{% for %}")
+    assert status == 1
+    assert out.startswith(f"theme/templates/home.html:{line}:1: template error: ")
