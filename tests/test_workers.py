@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import pytest
 
@@ -29,12 +31,16 @@ def test_a_failed_process_has_its_share_done_by_the_caller() -> None:
     assert Started(fails_in_a_child, 100, 2).results() == squares(0, 100)
 
 
-def test_cancelled_work_leaves_no_process_behind() -> None:
+def test_cancelled_work_leaves_no_process_behind(tmp_path: Path) -> None:
     def forever(start: int, end: int) -> list[int]:
+        (tmp_path / str(os.getpid())).touch()
         while True:
             pass
 
     started = Started(forever, 10, 2)
+    while len(list(tmp_path.iterdir())) < 2:  # both processes are running
+        time.sleep(0.01)
     started.cancel()
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    for pid in (int(file.name) for file in tmp_path.iterdir()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # killed and reaped: no such process any more
