@@ -265,7 +265,10 @@ class ObjectStore:
     @functools.cached_property
     def index(self) -> ObjectIndex:
         """Return where each object lies, read when first needed (by a build that produces)."""
-        return ObjectIndex.load(_read(self.folder / _INDEX_FILE))
+        try:
+            return ObjectIndex.load(_read(self.folder / _INDEX_FILE))
+        except (TypeError, ValueError):  # damaged: the cache starts again
+            return ObjectIndex()
 
     def open(self) -> None:
         """Read the index now, before workers fork (each would read it again)."""

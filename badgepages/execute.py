@@ -86,6 +86,7 @@ def execute(
     realize = functools.partial(_realize, ctx, store, output.target)
     results: list[_Result] = []
     problems: list[Diagnostic] = []
+    stopped = False
     with contextlib.closing(map_in_order(realize, todo, jobs)) as realized:
         for result in realized:
             if result.fatal is not None:
@@ -93,12 +94,13 @@ def execute(
                 raise result.fatal
             if result.problem is not None:
                 problems.append(result.problem)
-                if len(problems) == FAILURES_BEFORE_STOPPING:
+                stopped = len(problems) == FAILURES_BEFORE_STOPPING
+                if stopped:
                     break  # the workers stop as the pool closes
             results.append(result)
     if problems:
         output.discard()
-        raise SourceError(grouped(problems, stopped=len(problems) == FAILURES_BEFORE_STOPPING))
+        raise SourceError(_grouped(problems, stopped=stopped))
     if before_swap is not None:
         before_swap()
     if not results and not obsolete:
@@ -142,7 +144,7 @@ def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Ar
     return _Result(artifact.route, entry, produced, written.temporary, stored)
 
 
-def grouped(problems: list[Diagnostic], *, stopped: bool) -> list[Diagnostic]:
+def _grouped(problems: list[Diagnostic], *, stopped: bool) -> list[Diagnostic]:
     """Return one diagnostic per place and message: a template line fails every page."""
     counts = Counter((problem.location, problem.message) for problem in problems)
     first: dict[tuple[SourceLocation, str], Diagnostic] = {}

@@ -22,6 +22,7 @@ import itertools
 import json
 import marshal
 import os
+import re
 import shutil
 from array import array
 from collections.abc import Iterable, Sequence
@@ -161,7 +162,9 @@ class Manifest:
         manifest.sizes.frombytes(raw[4])
         manifest.mtimes.frombytes(raw[5])
         lengths = {len(manifest.keys), len(manifest.sizes), len(manifest.mtimes)}
-        return manifest if lengths == {len(manifest.routes)} else None
+        if lengths != {len(manifest.routes)} or not _all_inside(manifest.routes):
+            return None
+        return manifest
 
 
 class Target(NamedTuple):
@@ -366,15 +369,26 @@ def read_manifest(out_dir: Path) -> Manifest | None:
     out_dir = Path(os.path.abspath(out_dir))
     try:
         file = out_dir.parent / f".{out_dir.name}.badgepages" / "manifest"
-        raw = marshal.loads(file.read_bytes())
-        inode = os.stat(out_dir).st_ino
-    except (OSError, ValueError, EOFError, TypeError):
+        return Manifest.load(marshal.loads(file.read_bytes()), os.stat(out_dir).st_ino)
+    except (OSError, ValueError, EOFError, TypeError):  # damaged: build the folder anew
         return None
-    return Manifest.load(raw, inode)
 
 
 # Temporary names are unique per process and file.
 _temporary_numbers = itertools.count()
+# What check_route refuses, found in all routes at once (one per line).
+_OUTSIDE = re.compile(r"^$|^/|(^|/)\.\.(/|$)|[\\\0]", re.MULTILINE)
+
+
+def _all_inside(routes: list[str]) -> bool:
+    """Tell whether every route of a manifest read from disk is a path inside the site.
+
+    A build deletes the routes a manifest lists and no longer plans: a damaged one must not
+    name anything outside the site.
+    """
+    if not all(type(route) is str for route in routes):
+        return False
+    return not routes or _OUTSIDE.search("\n".join(routes)) is None
 
 
 def _changed_files(site: str, manifest: Manifest, start: int, end: int) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import stat
 from pathlib import Path
@@ -217,3 +218,20 @@ def test_files_edited_by_hand_are_found_on_any_number_of_cores(tmp_path: Path, j
         manifest = site.prepare()
         found = {manifest.routes[at] for at in site.changed()}
     assert found == {"f/3.txt", "f/17.txt", "f/18.txt"}
+
+
+def test_a_manifest_naming_a_file_outside_the_site_is_not_trusted(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"v1"})
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"not the site's")
+    file = tmp_path / ".site.badgepages" / "manifest"
+    version, inode, routes, keys, sizes, mtimes = marshal.loads(file.read_bytes())
+    file.write_bytes(
+        marshal.dumps(
+            (version, inode, [*routes, "../victim.txt"], [*keys, "k"], sizes * 2, mtimes * 2)
+        )
+    )
+    publish(out, {"index.html": b"v1"})  # "../victim.txt" is not planned: it would be removed
+    assert victim.read_bytes() == b"not the site's"
+    assert tree(out) == {"index.html": b"v1"}
