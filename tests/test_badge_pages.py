@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,7 +18,12 @@ from badgepages import render
 from badgepages.cache import CACHE_DIR
 from badgepages.cli import main
 from badgepages.pipeline import BuildOptions, build
+from tests.browser_support import Browsing, axe_violations, serve, start_axe
 from tests.site import EXAMPLE_DAY, EXAMPLE_EPOCH, copy_example
+from tests.test_browser import NOW
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 PAGES = {
     "collectif-essca": ("badges/collectif-essca/", "badges/collectif-essca/holders/2/"),
@@ -105,3 +111,27 @@ def tree(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def test_pages_of_holders_are_accessible(project: Path, tmp_path: Path, browser: Browser) -> None:
+    out = tmp_path / "site"
+    build_site(project, out)
+    base = "https://essca.github.io/badges/"
+    with serve(out, base) as root:
+        browsing = Browsing(browser, root, out, base, now=NOW, bypass_csp=True)
+        try:
+            visits = [
+                (route, browsing.open(prefix + route))
+                for prefix in ("", "en/")
+                for route in PAGES["collectif-essca"]
+            ]
+            problems = {}
+            for route, visit in visits:
+                start_axe(visit.page)
+                found = axe_violations(visit.page)
+                if found:
+                    problems[route] = found
+                visit.assert_clean()
+        finally:
+            browsing.close()
+    assert not problems, problems
