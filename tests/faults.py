@@ -162,13 +162,7 @@ def award_list(rows: int, day: str) -> str:
 def kill_after(args: list[str], delay: float) -> bool:
     """Run a command and SIGKILL it after ``delay`` seconds; tell whether it was killed."""
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        process.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        return True
-    return False
+    return _killed_after(process, delay)
 
 
 def kill_when(args: list[str], root: Path, marker: str, delay: float) -> bool:
@@ -180,6 +174,11 @@ def kill_when(args: list[str], root: Path, marker: str, delay: float) -> bool:
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while process.poll() is None and not any(root.glob(marker)):
         time.sleep(0.001)
+    return _killed_after(process, delay)
+
+
+def _killed_after(process: subprocess.Popen[bytes], delay: float) -> bool:
+    """SIGKILL the process unless it ends within ``delay`` seconds; tell whether it was."""
     try:
         process.wait(timeout=delay)
     except subprocess.TimeoutExpired:
