@@ -22,7 +22,6 @@ import itertools
 import json
 import marshal
 import os
-import re
 import shutil
 from array import array
 from collections.abc import Iterable, Sequence
@@ -376,8 +375,10 @@ def read_manifest(out_dir: Path) -> Manifest | None:
 
 # Temporary names are unique per process and file.
 _temporary_numbers = itertools.count()
-# What check_route refuses, found in all routes at once (one per line).
-_OUTSIDE = re.compile(r"^$|^/|(^|/)\.\.(/|$)|[\\\0]", re.MULTILINE)
+# What check_route refuses, found in all routes at once, one per line: an empty route, an
+# absolute one, a '..' segment, a backslash or a NUL (plain substring searches, as fast as
+# the memory; a regular expression took a second for a site of 400,000 files).
+_OUTSIDE = ("\n\n", "\n/", "/../", "/..\n", "\n../", "\n..\n", "\\", "\0")
 
 
 def _all_inside(routes: list[str]) -> bool:
@@ -388,7 +389,8 @@ def _all_inside(routes: list[str]) -> bool:
     """
     if not all(type(route) is str for route in routes):
         return False
-    return not routes or _OUTSIDE.search("\n".join(routes)) is None
+    lines = "\n" + "\n".join(routes) + "\n"
+    return not routes or not any(sign in lines for sign in _OUTSIDE)
 
 
 def _changed_files(site: str, manifest: Manifest, start: int, end: int) -> list[int]:

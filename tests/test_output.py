@@ -9,6 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from badgepages import output
 from badgepages.output import (
@@ -48,6 +50,27 @@ def publish(out: Path, files: dict[str, bytes]) -> None:
     site, manifest, renames, removed = stage(out, files)
     site.commit(manifest, renames, removed)
     site.__exit__()
+
+
+_ROUTE = st.text(st.sampled_from("ab./\\\0\n"), max_size=8)
+
+
+@given(st.lists(_ROUTE, min_size=1, max_size=4))
+def test_a_manifest_is_trusted_only_when_every_route_is_inside(routes: list[str]) -> None:
+    def inside(route: str) -> bool:
+        try:
+            check_route(route)
+        except ValueError:
+            return False
+        return True
+
+    numbers = bytes(8 * len(routes))  # sizes and times
+    raw = (Manifest().dump(1)[0], 1, routes, ["k"] * len(routes), numbers, numbers)
+    trusted = Manifest.load(raw, 1) is not None
+    if trusted:
+        assert all(inside(route) for route in routes)
+    elif not any("\n" in route for route in routes):  # a newline may be refused in doubt
+        assert not all(inside(route) for route in routes)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -220,7 +243,10 @@ def test_files_edited_by_hand_are_found_on_any_number_of_cores(tmp_path: Path, j
     assert found == {"f/3.txt", "f/17.txt", "f/18.txt"}
 
 
-def test_a_manifest_naming_a_file_outside_the_site_is_not_trusted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("outside", ["../victim.txt", "a/../../victim.txt", "", "/tmp/x", "a\\b"])
+def test_a_manifest_naming_a_file_outside_the_site_is_not_trusted(
+    tmp_path: Path, outside: str
+) -> None:
     out = tmp_path / "site"
     publish(out, {"index.html": b"v1"})
     victim = tmp_path / "victim.txt"
@@ -228,10 +254,8 @@ def test_a_manifest_naming_a_file_outside_the_site_is_not_trusted(tmp_path: Path
     file = tmp_path / ".site.badgepages" / "manifest"
     version, inode, routes, keys, sizes, mtimes = marshal.loads(file.read_bytes())
     file.write_bytes(
-        marshal.dumps(
-            (version, inode, [*routes, "../victim.txt"], [*keys, "k"], sizes * 2, mtimes * 2)
-        )
+        marshal.dumps((version, inode, [*routes, outside], [*keys, "k"], sizes * 2, mtimes * 2))
     )
-    publish(out, {"index.html": b"v1"})  # "../victim.txt" is not planned: it would be removed
+    publish(out, {"index.html": b"v1"})  # what is not planned would be removed
     assert victim.read_bytes() == b"not the site's"
     assert tree(out) == {"index.html": b"v1"}
