@@ -191,7 +191,7 @@ class ObjectIndex:
     def where(self) -> dict[str, int]:
         """Return each key's position in the columns."""
         if self._where is None:
-            self._where = {key: at for at, key in enumerate(self.keys)}
+            self._where = dict(zip(self.keys, range(len(self.keys)), strict=True))
         return self._where
 
     def put(self, key: str, place: Stored, generation: int) -> None:
@@ -213,10 +213,12 @@ class ObjectIndex:
 
     def kept(self, positions: list[int]) -> ObjectIndex:
         """Return the index of these objects only."""
-        index = ObjectIndex(self.generation, [self.keys[at] for at in positions], list(self.packs))
-        index.sha256s = [self.sha256s[at] for at in positions]
+        index = ObjectIndex(
+            self.generation, list(map(self.keys.__getitem__, positions)), list(self.packs)
+        )
+        index.sha256s = list(map(self.sha256s.__getitem__, positions))
         for mine, theirs in zip(self._numbers(), index._numbers(), strict=True):
-            theirs.extend(mine[at] for at in positions)
+            theirs.extend(map(mine.__getitem__, positions))
         return index
 
     def _numbers(self) -> tuple[array[int], array[int], array[int], array[int]]:
@@ -314,10 +316,8 @@ class ObjectStore:
         generation = index.generation + 1
         where = index.where()
         last_used = index.last_used
-        for key in used:
-            at = where.get(key)
-            if at is not None:
-                last_used[at] = generation
+        for at in [at for at in map(where.get, used) if at is not None]:
+            last_used[at] = generation
         for key, place in stored.items():
             index.put(key, place, generation)
         oldest = generation - self.KEEP_BUILDS

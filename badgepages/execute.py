@@ -77,9 +77,9 @@ def execute(
     changed = output.changed()
     if changed:
         positions = [-1 if at in changed else at for at in positions]
-    kept = sum(1 for at in positions if at >= 0)
-    obsolete = _obsolete(before, routes, kept)
     todo = [artifact for artifact, at in zip(artifacts, positions, strict=True) if at < 0]
+    kept = len(artifacts) - len(todo)
+    obsolete = _obsolete(before, routes, todo)
     if todo:
         ctx.warm_up()
         store.open()
@@ -116,10 +116,10 @@ def execute(
     return Execution(len(manifest), produced, len(results) - produced, kept, len(obsolete))
 
 
-def _obsolete(before: Manifest, routes: list[str], kept: int) -> list[str]:
+def _obsolete(before: Manifest, routes: list[str], todo: list[Artifact]) -> list[str]:
     """Return the routes of the published site that the plan no longer has."""
-    if kept == len(before):
-        return []
+    if len(routes) - len(todo) + sum(1 for a in todo if before.holds(a.route)) == len(before):
+        return []  # every published route is kept or made again
     wanted = set(routes)
     return [route for route in before.routes if route not in wanted]
 

@@ -201,7 +201,7 @@ def sitemap_parts(routes: int) -> int:
 
 
 def _urlset(urls: SiteUrls, routes: Sequence[str]) -> bytes:
-    entries = "".join(f"  <url><loc>{escape(urls.url(route))}</loc></url>\n" for route in routes)
+    entries = "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls.urls(routes))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

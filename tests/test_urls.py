@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from badgepages.urls import SiteUrls
 
 URLS = SiteUrls("https://essca.github.io/badges/", "fr")
@@ -43,3 +46,11 @@ def test_issuer_badge_and_recipient_urls_are_pinned() -> None:
 def test_pages_are_folder_index_files() -> None:
     assert URLS.award_page(AWARD, "fr") == f"awards/{AWARD}/index.html"
     assert URLS.award_page(AWARD, "en") == f"en/awards/{AWARD}/index.html"
+
+
+_PIECES = ["index.html", "badges/", "é", " ", "%", "\n", "<&", "x.html", "/"]
+
+
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=4).map("".join), max_size=5))
+def test_many_urls_are_quoted_as_each_one_is(paths: list[str]) -> None:
+    assert URLS.urls(paths) == [URLS.url(path) for path in paths]
