@@ -369,11 +369,11 @@ class _Loader:
         self._check_unique_emails(recipients)
         linked = [self._link_award(entry, badges) for entry in entries]
         awards = [entry for entry in linked if entry is not None]
-        self._check_nothing_unpublished(published, entries, badges)
         ledger = published.updated(
             ((a.id, a.badge.slug, a.ledger_state) for a in awards),
             {slug: badge.digest for slug, badge in badges.items()},
         )
+        self._check_nothing_unpublished(published, ledger, entries, badges)
         return Catalog(
             self.config,
             tuple(sorted(badges.values(), key=lambda b: b.slug)),
@@ -386,13 +386,22 @@ class _Loader:
         )
 
     def _check_nothing_unpublished(
-        self, published: Ledger, entries: list[_Pending], badges: dict[str, Badge]
+        self, published: Ledger, ledger: Ledger, entries: list[_Pending], badges: dict[str, Badge]
     ) -> None:
-        """Refuse to lose what was published: URLs printed on CVs must keep answering."""
+        """Refuse to lose what was published: URLs printed on CVs must keep answering.
+
+        ``ledger`` is ``published`` updated with the sources: only the awards it changed,
+        and those the sources lack, need a look (a site has 100,000 awards).
+        """
         if self.problems:
             return  # a file that does not load would look like deleted awards: fix it first
         present = {entry.id: entry for entry in entries}
-        for award_id, entry in sorted(published.awards.items()):
+        current = ledger.awards
+        for award_id, entry in sorted(
+            (award_id, entry)
+            for award_id, entry in published.awards.items()
+            if current[award_id] is not entry or award_id not in present
+        ):
             if award_id not in present:
                 self._error(
                     SourceLocation(LEDGER_FILE),

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import functools
 import hashlib
+import operator
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -70,16 +71,15 @@ def execute(
     """
     jobs = output.jobs
     artifacts = plan.artifacts
-    routes = [artifact.route for artifact in artifacts]
-    keys = [artifact.key for artifact in artifacts]
+    routes = list(map(operator.attrgetter("route"), artifacts))
+    keys = list(map(operator.attrgetter("key"), artifacts))
     store = ObjectStore(ctx.catalog.config.root)
-    positions = before.positions_of(routes, keys)
+    positions, obsolete = before.compare(routes, keys)
     changed = output.changed()
     if changed:
         positions = [-1 if at in changed else at for at in positions]
     todo = [artifact for artifact, at in zip(artifacts, positions, strict=True) if at < 0]
     kept = len(artifacts) - len(todo)
-    obsolete = _obsolete(before, routes, todo)
     if todo:
         ctx.warm_up()
         store.open()
@@ -114,14 +114,6 @@ def execute(
     store.save(stored, used=manifest.keys)
     produced = sum(r.produced for r in results)
     return Execution(len(manifest), produced, len(results) - produced, kept, len(obsolete))
-
-
-def _obsolete(before: Manifest, routes: list[str], todo: list[Artifact]) -> list[str]:
-    """Return the routes of the published site that the plan no longer has."""
-    if len(routes) - len(todo) + sum(1 for a in todo if before.holds(a.route)) == len(before):
-        return []  # every published route is kept or made again
-    wanted = set(routes)
-    return [route for route in before.routes if route not in wanted]
 
 
 def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Artifact) -> _Result:

@@ -98,7 +98,7 @@ class Manifest:
     plans the same site again compares two lists instead of 400,000 records.
     """
 
-    __slots__ = ("_where", "keys", "mtimes", "routes", "sizes")
+    __slots__ = ("keys", "mtimes", "routes", "sizes")
 
     def __init__(
         self,
@@ -111,20 +111,37 @@ class Manifest:
         self.keys = list(keys)
         self.sizes = array("q", sizes)
         self.mtimes = array("q", mtimes)
-        self._where: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.routes)
 
-    def positions_of(self, routes: Sequence[str], keys: Sequence[str]) -> list[int]:
-        """Return, for each route, its position here if it holds that key, else -1."""
-        if routes == self.routes and keys == self.keys:
-            return list(range(len(routes)))
-        # In C loops (map), not a Python one per route: a site has 400,000 of them.
-        found = list(map(self._positions().get, routes, itertools.repeat(-1)))
+    def compare(self, routes: Sequence[str], keys: Sequence[str]) -> tuple[list[int], list[str]]:
+        """Return where each route is here if it holds that key (else -1), and the routes
+        here that ``routes`` lacks.
+
+        A new plan mostly lists the routes of the last one, in the same order: the two lists
+        are aligned on their common start and end, and only the span between is matched by
+        name. Every step runs in C (map, list equality): a site has 400,000 routes, and
+        hashing them all into a dictionary took a third of a second.
+        """
+        mine = self.routes
+        if routes == mine and keys == self.keys:
+            return list(range(len(mine))), []
+        start = _common_start(routes, mine, len(routes))
+        end = _common_start(routes[::-1], mine[::-1], min(len(routes), len(mine)) - start)
+        middle = dict(
+            zip(mine[start : len(mine) - end], range(start, len(mine) - end), strict=True)
+        )
+        found = [
+            *range(start),
+            *map(middle.get, routes[start : len(routes) - end], itertools.repeat(-1)),
+            *range(len(mine) - end, len(mine)),
+        ]
         held = [*self.keys, None]  # position -1 holds no key
         same = map(operator.eq, map(held.__getitem__, found), keys)
-        return [at if equal else -1 for at, equal in zip(found, same, strict=True)]
+        positions = [at if equal else -1 for at, equal in zip(found, same, strict=True)]
+        planned = set(routes[start : len(routes) - end])
+        return positions, [route for route in middle if route not in planned]
 
     def updated(
         self,
@@ -145,15 +162,6 @@ class Manifest:
         manifest = Manifest(routes, keys)
         manifest.sizes, manifest.mtimes = sizes, mtimes
         return manifest
-
-    def holds(self, route: str) -> bool:
-        """Tell whether the published folder has a file at ``route``."""
-        return route in self._positions()
-
-    def _positions(self) -> dict[str, int]:
-        if self._where is None:
-            self._where = dict(zip(self.routes, range(len(self.routes)), strict=True))
-        return self._where
 
     def dump(self, inode: int) -> Any:
         """Return the manifest as marshal writes it, tied to the folder's inode."""
@@ -399,6 +407,12 @@ def _all_inside(routes: list[str]) -> bool:
         return False
     lines = "\n" + "\n".join(routes) + "\n"
     return not routes or not any(sign in lines for sign in _OUTSIDE)
+
+
+def _common_start(first: Sequence[str], second: Sequence[str], limit: int) -> int:
+    """Return how many routes two lists have in common at their start (at most ``limit``)."""
+    differs = list(itertools.islice(map(operator.ne, first, second), limit))
+    return differs.index(True) if True in differs else len(differs)
 
 
 def _changed_files(site: str, manifest: Manifest, start: int, end: int) -> list[int]:

@@ -100,7 +100,7 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
         badges=len(catalog.badges),
         awards=len(catalog.entries),
         revoked=sum(1 for entry in catalog.entries if entry.is_revoked),
-        pages=sum(1 for a in plan.artifacts if a.is_page),
+        pages=plan.pages,
         signed=context.signed,
         execution=execution,
         award_to_verify=award_page_to_verify(catalog, context.urls, options.build_date),

@@ -22,7 +22,7 @@ from typing import NamedTuple, Protocol
 
 from badgepages import policy, render
 from badgepages.cache import code_version, digest
-from badgepages.catalog import AwardEntry, Badge, Recipient
+from badgepages.catalog import AwardEntry, Badge
 from badgepages.config import CONFIG_FILE
 from badgepages.diagnostics import SourceLocation, shown_path
 from badgepages.keys import KEYS_FILE
@@ -67,17 +67,13 @@ class Artifact(NamedTuple):
         """Return where the artifact comes from, for diagnostics."""
         return self.source.origin
 
-    @property
-    def is_page(self) -> bool:
-        """Tell whether the artifact is an HTML page."""
-        return self.route.endswith(".html")
-
 
 @dataclass(frozen=True)
 class Plan:
     """Every artifact of the site (what the policy withholds is not planned at all)."""
 
     artifacts: tuple[Artifact, ...]
+    pages: int  # how many of them are HTML pages
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,8 @@ def _plan_site(ctx: BuildContext) -> Plan:
         *_recipient_artifacts(ctx, prints),
         *_site_artifacts(ctx, prints),
     ]
-    indexable = sorted(a.route for a in artifacts if a.is_page and a.visibility == "public")
+    pages = [a for a in artifacts if a.route.endswith(".html")]
+    indexable = sorted(a.route for a in pages if a.visibility == "public")
     ctx.sitemap_routes = tuple(indexable)
     config_origin = At(SourceLocation(CONFIG_FILE))
     parts = sitemap_parts(len(indexable))
@@ -123,7 +120,7 @@ def _plan_site(ctx: BuildContext) -> Plan:
             )
         )
     _check_unique(artifacts)
-    return Plan(tuple(artifacts))
+    return Plan(tuple(artifacts), len(pages))
 
 
 def _fingerprints(ctx: BuildContext) -> _Fingerprints:
@@ -158,26 +155,34 @@ def _tree(folder: Path) -> Iterator[bytes]:
         yield file.read_bytes()
 
 
-def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
-    catalog, urls, languages = ctx.catalog, ctx.urls, ctx.catalog.config.languages
-    places = ctx.catalog.ledger.awards
+def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Artifact]:
+    """Return each award's pages, credential and assertion (400,000 for a large site)."""
+    catalog, urls, today = ctx.catalog, ctx.urls, ctx.build_date
+    languages, places = catalog.config.languages, catalog.ledger.awards
+    artifacts: list[Artifact] = []
+    add = artifacts.append
     for entry in catalog.entries:
         award_id, source = entry.id, entry.digest
         visibility = policy.award_visibility(entry)
-        # Keys join fixed-length hashes rather than hash them again: as exact, and 100,000
-        # awards plan a second faster.
-        pages = f"{prints.pages}{source}{entry.status(ctx.build_date)}:"
+        # Keys join fixed-length hashes rather than hash them again: as exact, and faster.
+        pages = f"{prints.pages}{source}{entry.status(today)}:"
         for language in languages:
             route = urls.award_page(award_id, language)
-            yield Artifact(
-                route, "award-page", (award_id, language), pages + language, visibility, entry
+            add(
+                Artifact(
+                    route, "award-page", (award_id, language), pages + language, visibility, entry
+                )
             )
         place = places[award_id]
         key = f"{prints.signing}{source}{place.status_list}:{place.status_index}"
-        route = urls.credential_json(award_id)
-        yield Artifact(route, "credential", (award_id,), key, "public", entry)
-        route = urls.assertion_json(award_id)
-        yield Artifact(route, "assertion", (award_id,), prints.site + source, "public", entry)
+        add(
+            Artifact(
+                urls.credential_json(award_id), "credential", (award_id,), key, "public", entry
+            )
+        )
+        key = prints.site + source
+        add(Artifact(urls.assertion_json(award_id), "assertion", (award_id,), key, "public", entry))
+    return artifacts
 
 
 def _badge_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
@@ -235,32 +240,23 @@ def _earners(ctx: BuildContext, entries: Iterable[AwardEntry]) -> Iterator[str]:
 
 
 def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
-    catalog = ctx.catalog
+    catalog, urls = ctx.catalog, ctx.urls
     for recipient in catalog.recipients:
         visibility = policy.recipient_page_visibility(recipient)
         if visibility == "withheld":
             continue  # no page, not even a planned one
         awards = digest(*_earners(ctx, catalog.entries_of_recipient(recipient.slug)))
+        # Fixed-length hashes joined, as for awards: one hash per recipient, not per page.
+        key = f"recipient-page:{prints.pages}{recipient.digest}{awards}:"
         for language in catalog.config.languages:
-            yield _recipient_artifact(recipient, visibility, language, ctx, prints, awards)
-
-
-def _recipient_artifact(
-    recipient: Recipient,
-    visibility: Visibility,
-    language: str,
-    ctx: BuildContext,
-    prints: _Fingerprints,
-    awards: str,
-) -> Artifact:
-    return Artifact(
-        ctx.urls.recipient_page(recipient.slug, language),
-        "recipient-page",
-        (recipient.slug, language),
-        digest("recipient-page", language, prints.pages, recipient.digest, awards),
-        visibility,
-        recipient,
-    )
+            yield Artifact(
+                urls.recipient_page(recipient.slug, language),
+                "recipient-page",
+                (recipient.slug, language),
+                key + language,
+                visibility,
+                recipient,
+            )
 
 
 def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:

@@ -30,7 +30,8 @@ def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, lis
     routes = list(files)
     keys = [hashlib.sha256(data).hexdigest() for data in files.values()]
     changed = site.changed()
-    positions = [-1 if at in changed else at for at in before.positions_of(routes, keys)]
+    found, removed = before.compare(routes, keys)
+    positions = [-1 if at in changed else at for at in found]
     written = {}
     renames = []
     for route, key, at in zip(routes, keys, positions, strict=True):
@@ -41,7 +42,6 @@ def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, lis
         written[route] = Entry(key, status.st_size, status.st_mtime_ns)
         if done.temporary:
             renames.append((done.temporary, route))
-    removed = [route for route in before.routes if route not in files]
     return site, before.updated(routes, keys, positions, written), renames, removed
 
 
@@ -71,6 +71,27 @@ def test_a_manifest_is_trusted_only_when_every_route_is_inside(routes: list[str]
         assert all(inside(route) for route in routes)
     elif not any("\n" in route for route in routes):  # a newline may be refused in doubt
         assert not all(inside(route) for route in routes)
+
+
+_KEYS = st.sampled_from("12")
+_SITES = st.lists(st.tuples(st.sampled_from("abcdefgh"), _KEYS), unique_by=lambda f: f[0])
+
+
+@given(st.data())
+def test_a_plan_is_compared_with_the_published_files_route_by_route(data: st.DataObject) -> None:
+    published = data.draw(_SITES)
+    # The next plan: mostly the same routes in the same order, some dropped, changed or new.
+    planned = [(r, data.draw(_KEYS)) for r, _ in published if data.draw(st.booleans())]
+    for route, key in data.draw(_SITES):
+        if route not in dict(planned):
+            planned.insert(data.draw(st.integers(0, len(planned))), (route, key))
+    before = Manifest([r for r, _ in published], [k for _, k in published])
+    positions, obsolete = before.compare([r for r, _ in planned], [k for _, k in planned])
+    held = {route: (at, key) for at, (route, key) in enumerate(published)}
+    assert positions == [
+        held[route][0] if held.get(route, (0, None))[1] == key else -1 for route, key in planned
+    ]
+    assert obsolete == [route for route, _ in published if route not in dict(planned)]
 
 
 def tree(folder: Path) -> dict[str, bytes]:
