@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,15 +124,17 @@ def load_ledger(root: Path) -> Ledger:
         return Ledger()
     try:
         data: Any = json.loads(file.read_text(encoding="utf-8"))
-        awards = {
-            award_id: LedgerEntry(
-                str(entry["badge"]),
-                int(entry["status_index"]),
-                _state(entry["state"]),
-                int(entry.get("status_list", 1)),
-            )
-            for award_id, entry in data["awards"].items()
-        }
+        entries = data["awards"].values()
+        # Checked column by column, in C where possible: a ledger holds 100,000 awards.
+        badges = list(map(str, map(operator.itemgetter("badge"), entries)))
+        indexes = list(map(int, map(operator.itemgetter("status_index"), entries)))
+        states = list(map(operator.itemgetter("state"), entries))
+        if not set(states) <= set(STATES):
+            _state(next(state for state in states if state not in STATES))
+        lists = [int(entry.get("status_list", 1)) for entry in entries]
+        awards = dict(
+            zip(data["awards"], map(LedgerEntry, badges, indexes, states, lists), strict=True)
+        )
         return Ledger(awards, {str(slug): str(digest) for slug, digest in data["badges"].items()})
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LedgerError(f"{LEDGER_FILE} is damaged ({exc}): restore it from git") from None
