@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import jinja2
 import markdown
@@ -99,22 +99,30 @@ class Page:
 def linkedin_url(award: Award, catalog: Catalog, urls: SiteUrls) -> str:
     """Return LinkedIn's add-to-profile link for an award (ob2-facts.md §5)."""
     issuer = catalog.config.issuer
-    params: dict[str, str | int] = {
-        "startTask": "CERTIFICATION_NAME",
-        "name": award.badge.name.default,
-    }
-    if issuer.linkedin_organization_id:
-        params["organizationId"] = issuer.linkedin_organization_id
+    badge = _linkedin_badge(
+        award.badge.name.default, issuer.linkedin_organization_id, issuer.name.default
+    )
+    # As urlencode would write them, with only the texts quoted: numbers need no encoding.
+    issued, expires = award.issued_on, award.expires
+    dates = f"issueYear={issued.year}&issueMonth={issued.month}"
+    if expires:
+        dates += f"&expirationYear={expires.year}&expirationMonth={expires.month}"
+    page = quote_plus(urls.url(urls.award_page(award.id, urls.default_language)))
+    return (
+        f"https://www.linkedin.com/profile/add?{badge}&{dates}"
+        f"&certUrl={page}&certId={quote_plus(award.id)}"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _linkedin_badge(name: str, organization_id: str | None, organization_name: str) -> str:
+    """Return the query of what a badge's links share, encoded once per badge."""
+    params = {"startTask": "CERTIFICATION_NAME", "name": name}
+    if organization_id:
+        params["organizationId"] = organization_id
     else:
-        params["organizationName"] = issuer.name.default
-    params["issueYear"] = award.issued_on.year
-    params["issueMonth"] = award.issued_on.month
-    if award.expires:
-        params["expirationYear"] = award.expires.year
-        params["expirationMonth"] = award.expires.month
-    params["certUrl"] = urls.url(urls.award_page(award.id, urls.default_language))
-    params["certId"] = award.id
-    return "https://www.linkedin.com/profile/add?" + urlencode(params)
+        params["organizationName"] = organization_name
+    return urlencode(params)
 
 
 class Renderer:
