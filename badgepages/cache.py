@@ -25,6 +25,7 @@ CACHE_DIR = ".badgepages-cache"
 _RECORDS_FILE = "records"
 _OBJECTS_DIR = "objects"
 _INDEX_FILE = "index"
+_LOG_FILE = "index.log"  # what builds did since the index was last written whole
 _FORMAT = 1
 
 
@@ -211,6 +212,12 @@ class ObjectIndex:
             for column, value in zip(self._numbers(), values, strict=True):
                 column[at] = value
 
+    def mark(self, keys: Iterable[str], generation: int) -> None:
+        """Record that a build used these objects (keys the index lacks are ignored)."""
+        where, last_used = self.where(), self.last_used
+        for at in [at for at in map(where.get, keys) if at is not None]:
+            last_used[at] = generation
+
     def kept(self, positions: list[int]) -> ObjectIndex:
         """Return the index of these objects only."""
         index = ObjectIndex(
@@ -251,26 +258,53 @@ class ObjectStore:
 
     Objects are appended to pack files (one per worker and build), not kept one file each:
     a site of 400,000 files would otherwise pay 400,000 more file creations for its cache,
-    and a cache of a few large files is quick for CI to save and restore. Objects used by
-    one of the last few builds are kept (a preview and a signed build, or two branches,
-    take turns without starting over); packs left with no object are deleted, and packs
-    mostly made of stale objects are rewritten.
+    and a cache of a few large files is quick for CI to save and restore.
+
+    An object is kept while the site holds it, and for the few builds after one last took
+    it from the cache or replaced it (a preview and a signed build, or two branches, take
+    turns without starting over). A build appends what it stored and used to a log; the
+    index is written whole, and the objects no recent build used dropped, only when the log
+    has grown (rewriting the index of 400,000 objects on every build took most of a second).
+    Packs left with no object are deleted, and packs mostly made of stale objects rewritten.
     """
 
     KEEP_BUILDS = 3
+    LOG_FROM = 10_000  # objects: a smaller index is written whole by every build (quick)
+    REWRITE_EVERY = 64  # builds at the most between two whole indexes
 
     def __init__(self, root: Path) -> None:
         self.folder = root / CACHE_DIR / _OBJECTS_DIR
         self._readers: dict[str, int] = {}
         self._writer: tuple[int, str, int, int] | None = None  # pid, pack, descriptor, size
+        self._logged = 0  # keys in the log
 
     @functools.cached_property
     def index(self) -> ObjectIndex:
         """Return where each object lies, read when first needed (by a build that produces)."""
         try:
-            return ObjectIndex.load(_read(self.folder / _INDEX_FILE))
+            index = ObjectIndex.load(_read(self.folder / _INDEX_FILE))
         except (TypeError, ValueError):  # damaged: the cache starts again
             return ObjectIndex()
+        self._replay(index)
+        return index
+
+    def _replay(self, index: ObjectIndex) -> None:
+        """Apply the log's records to the index, up to the first one that is not whole."""
+        base = index.generation
+        try:
+            log = open(self.folder / _LOG_FILE, "rb")  # noqa: SIM115 (closed below)
+        except OSError:
+            return
+        with log, contextlib.suppress(ValueError, EOFError, TypeError):
+            while True:
+                generation, stored, used = marshal.load(log)
+                if generation <= base:
+                    continue  # from before the index was last written whole
+                for key, pack, offset, size, sha256 in stored:
+                    index.put(key, Stored(pack, offset, size, sha256), generation)
+                index.mark(used, generation)
+                index.generation = generation
+                self._logged += len(stored) + len(used)
 
     def open(self) -> None:
         """Read the index now, before workers fork (each would read it again)."""
@@ -310,27 +344,36 @@ class ObjectStore:
             return None
         return Stored(pack, size, len(data), sha256)
 
-    def save(self, stored: dict[str, Stored], used: Iterable[str]) -> None:
-        """Record the objects this build stored or used; drop those no recent build used."""
+    def save(self, stored: dict[str, Stored], used: list[str], site: list[str]) -> None:
+        """Record what this build stored and used; ``site`` is every key its site holds."""
         index = self.index
         generation = index.generation + 1
-        where = index.where()
-        last_used = index.last_used
-        for at in [at for at in map(where.get, used) if at is not None]:
-            last_used[at] = generation
-        for key, place in stored.items():
-            index.put(key, place, generation)
-        oldest = generation - self.KEEP_BUILDS
-        if min(last_used, default=generation) <= oldest:
-            index = index.kept([at for at, last in enumerate(last_used) if last > oldest])
-        index.generation = generation
         for descriptor in self._readers.values():
             os.close(descriptor)
         self._readers.clear()
+        for key, place in stored.items():
+            index.put(key, place, generation)
+        index.mark(used, generation)
+        index.generation = generation
+        self._logged += len(stored) + len(used)
+        small = self._logged * 8 < len(index) and len(index) >= self.LOG_FROM
+        if small and generation % self.REWRITE_EVERY:
+            record = (generation, [(key, *place) for key, place in stored.items()], used)
+            with contextlib.suppress(OSError):
+                with open(self.folder / _LOG_FILE, "ab") as log:
+                    log.write(marshal.dumps(record))
+                return
+        index.mark(site, generation)
+        oldest = generation - self.KEEP_BUILDS
+        if min(index.last_used, default=generation) <= oldest:
+            index = index.kept([at for at, last in enumerate(index.last_used) if last > oldest])
         with contextlib.suppress(OSError):
             index = self._compact(index)
         self.index = index
         _write(self.folder / _INDEX_FILE, index.dump())
+        with contextlib.suppress(OSError):
+            (self.folder / _LOG_FILE).unlink(missing_ok=True)
+        self._logged = 0
         live = {index.packs[number] for number in set(index.pack_of)}
         with contextlib.suppress(OSError):
             for pack in self.folder.glob("*.pack"):

@@ -74,7 +74,7 @@ def execute(
     routes = list(map(operator.attrgetter("route"), artifacts))
     keys = list(map(operator.attrgetter("key"), artifacts))
     store = ObjectStore(ctx.catalog.config.root)
-    positions, obsolete = before.compare(routes, keys)
+    positions, obsolete, superseded = before.compare(routes, keys)
     changed = output.changed()
     if changed:
         positions = [-1 if at in changed else at for at in positions]
@@ -111,7 +111,9 @@ def execute(
     renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
     output.commit(manifest, renames, obsolete)
     stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
-    store.save(stored, used=manifest.keys)
+    # Used by this build: what it took from the cache, and what its site held until now.
+    used = [r.entry.key for r in results if r.entry and not r.produced] + superseded
+    store.save(stored, used, site=manifest.keys)
     produced = sum(r.produced for r in results)
     return Execution(len(manifest), produced, len(results) - produced, kept, len(obsolete))
 

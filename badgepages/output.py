@@ -90,6 +90,14 @@ class Entry:
     mtime_ns: int
 
 
+class Comparison(NamedTuple):
+    """What a new plan keeps of a published site (:meth:`Manifest.compare`)."""
+
+    positions: list[int]  # per planned route: where it is published with that key, else -1
+    obsolete: list[str]  # published routes the plan no longer has
+    superseded: list[str]  # keys the site held that it no longer will (replaced or removed)
+
+
 class Manifest:
     """What the published folder holds: per route, the input key, the file's size and time.
 
@@ -115,9 +123,8 @@ class Manifest:
     def __len__(self) -> int:
         return len(self.routes)
 
-    def compare(self, routes: Sequence[str], keys: Sequence[str]) -> tuple[list[int], list[str]]:
-        """Return where each route is here if it holds that key (else -1), and the routes
-        here that ``routes`` lacks.
+    def compare(self, routes: Sequence[str], keys: Sequence[str]) -> Comparison:
+        """Return what a new plan keeps of this site, and what it no longer has.
 
         A new plan mostly lists the routes of the last one, in the same order: the two lists
         are aligned on their common start and end, and only the span between is matched by
@@ -126,7 +133,7 @@ class Manifest:
         """
         mine = self.routes
         if routes == mine and keys == self.keys:
-            return list(range(len(mine))), []
+            return Comparison(list(range(len(mine))), [], [])
         start = _common_start(routes, mine, len(routes))
         end = _common_start(routes[::-1], mine[::-1], min(len(routes), len(mine)) - start)
         middle = dict(
@@ -138,10 +145,13 @@ class Manifest:
             *range(len(mine) - end, len(mine)),
         ]
         held = [*self.keys, None]  # position -1 holds no key
-        same = map(operator.eq, map(held.__getitem__, found), keys)
+        same = list(map(operator.eq, map(held.__getitem__, found), keys))
         positions = [at if equal else -1 for at, equal in zip(found, same, strict=True)]
         planned = set(routes[start : len(routes) - end])
-        return positions, [route for route in middle if route not in planned]
+        obsolete = [route for route in middle if route not in planned]
+        replaced = [at for at in itertools.compress(found, map(operator.not_, same)) if at >= 0]
+        superseded = [self.keys[at] for at in [*replaced, *map(middle.__getitem__, obsolete)]]
+        return Comparison(positions, obsolete, superseded)
 
     def updated(
         self,

@@ -5,18 +5,26 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from badgepages.cache import ObjectStore
 
 
-def store_build(root: Path, new: dict[str, bytes], used: list[str]) -> ObjectStore:
-    """Do what a build does with the cache: add what it produced, then record what it used."""
+def store_build(
+    root: Path, new: dict[str, bytes], site: list[str], used: tuple[str, ...] = ()
+) -> ObjectStore:
+    """Do what a build does with the cache: add what it produced, then record what it used.
+
+    ``site``: the keys its site holds besides the new ones; ``used``: those it took from the
+    cache or replaced.
+    """
     store = ObjectStore(root)
     stored = {}
     for key, data in new.items():
         place = store.add(data, hashlib.sha256(data).hexdigest())
         assert place is not None
         stored[key] = place
-    store.save(stored, used=[*used, *new])
+    store.save(stored, list(used), site=[*site, *new])
     return store
 
 
@@ -53,3 +61,52 @@ def test_an_object_produced_again_replaces_its_damaged_copy(tmp_path: Path) -> N
     assert ObjectStore(tmp_path).load("key") is None
     store_build(tmp_path, {"key": b"first"}, [])
     assert ObjectStore(tmp_path).load("key") == b"first"
+
+
+def test_a_small_change_to_a_large_cache_is_logged_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ObjectStore, "LOG_FROM", 50)
+    objects = {f"o{n}": f"object {n}".encode() for n in range(100)}
+    store_build(tmp_path, objects, [])
+    index = (tmp_path / ".badgepages-cache/objects/index").read_bytes()
+    store_build(tmp_path, {"new": b"new"}, list(objects), used=("o1",))
+    assert (tmp_path / ".badgepages-cache/objects/index").read_bytes() == index  # not rewritten
+    reopened = ObjectStore(tmp_path)
+    assert reopened.load("new") == b"new"
+    assert reopened.load("o1") == b"object 1"
+
+
+def test_a_damaged_log_loses_only_what_it_no_longer_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ObjectStore, "LOG_FROM", 50)
+    objects = {f"o{n}": f"object {n}".encode() for n in range(100)}
+    store_build(tmp_path, objects, [])
+    store_build(tmp_path, {"first": b"1"}, list(objects))
+    log = tmp_path / ".badgepages-cache/objects/index.log"
+    whole = log.read_bytes()
+    store_build(tmp_path, {"second": b"2"}, [*objects, "first"])
+    log.write_bytes(log.read_bytes()[: len(whole) + 5])  # the second record cut short
+    reopened = ObjectStore(tmp_path)
+    assert reopened.load("first") == b"1"
+    assert reopened.load("second") is None  # produced again by the next build
+    assert reopened.load("o5") == b"object 5"
+
+
+def test_objects_the_site_holds_outlive_a_whole_rewrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ObjectStore, "LOG_FROM", 50)
+    objects = {f"o{n}": f"object {n}".encode() for n in range(100)}
+    store_build(tmp_path, {**objects, "gone": b"g"}, [])
+    log = tmp_path / ".badgepages-cache/objects/index.log"
+    for _ in range(ObjectStore.REWRITE_EVERY - 2):  # logged builds
+        store_build(tmp_path, {}, list(objects))
+    assert log.exists()
+    assert ObjectStore(tmp_path).load("gone") == b"g"  # dropped only when written whole
+    store_build(tmp_path, {}, list(objects))  # the 64th build writes the index whole
+    assert not log.exists()
+    reopened = ObjectStore(tmp_path)
+    assert reopened.load("o7") == b"object 7"  # held by the site, never marked since
+    assert reopened.load("gone") is None  # neither held nor used for 64 builds

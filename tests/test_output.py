@@ -30,7 +30,7 @@ def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, lis
     routes = list(files)
     keys = [hashlib.sha256(data).hexdigest() for data in files.values()]
     changed = site.changed()
-    found, removed = before.compare(routes, keys)
+    found, removed, _ = before.compare(routes, keys)
     positions = [-1 if at in changed else at for at in found]
     written = {}
     renames = []
@@ -86,12 +86,17 @@ def test_a_plan_is_compared_with_the_published_files_route_by_route(data: st.Dat
         if route not in dict(planned):
             planned.insert(data.draw(st.integers(0, len(planned))), (route, key))
     before = Manifest([r for r, _ in published], [k for _, k in published])
-    positions, obsolete = before.compare([r for r, _ in planned], [k for _, k in planned])
+    positions, obsolete, superseded = before.compare(
+        [r for r, _ in planned], [k for _, k in planned]
+    )
     held = {route: (at, key) for at, (route, key) in enumerate(published)}
     assert positions == [
         held[route][0] if held.get(route, (0, None))[1] == key else -1 for route, key in planned
     ]
     assert obsolete == [route for route, _ in published if route not in dict(planned)]
+    assert sorted(superseded) == sorted(
+        key for route, key in published if dict(planned).get(route) != key
+    )
 
 
 def tree(folder: Path) -> dict[str, bytes]:
