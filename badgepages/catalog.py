@@ -250,6 +250,14 @@ class Catalog:
         """Return a badge's awards, in the order of their files."""
         return self._by_badge.get(slug, ())
 
+    def entries_of_badge_oldest_first(self, slug: str) -> tuple[AwardEntry, ...]:
+        """Return a badge's awards, oldest first (sorted once: a badge may have 100,000)."""
+        ordered = self._oldest_first_by_badge.get(slug)
+        if ordered is None:
+            ordered = tuple(sorted(self.entries_of_badge(slug), key=OLDEST_FIRST))
+            self._oldest_first_by_badge[slug] = ordered
+        return ordered
+
     def entries_of_recipient(self, slug: str) -> tuple[AwardEntry, ...]:
         """Return a recipient's awards, in the order of their file."""
         return self._by_recipient.get(slug, ())
@@ -268,6 +276,10 @@ class Catalog:
 
     @functools.cached_property
     def _awards_made(self) -> dict[str, Award]:
+        return {}
+
+    @functools.cached_property
+    def _oldest_first_by_badge(self) -> dict[str, tuple[AwardEntry, ...]]:
         return {}
 
     @functools.cached_property

@@ -201,7 +201,9 @@ def sitemap_parts(routes: int) -> int:
 
 
 def _urlset(urls: SiteUrls, routes: Sequence[str]) -> bytes:
-    entries = "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls.urls(routes))
+    # Quoted URLs hold no markup: the base address is what escaping may change.
+    locs = escape("\n".join(urls.urls(routes))).split("\n") if routes else []
+    entries = "".join(map("  <url><loc>{}</loc></url>\n".format, locs))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

@@ -17,7 +17,7 @@ import nh3
 from markupsafe import Markup
 
 from badgepages import policy
-from badgepages.catalog import OLDEST_FIRST, Award, AwardEntry, Badge, Catalog, Recipient
+from badgepages.catalog import Award, AwardEntry, Badge, Catalog, Recipient
 from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation, shown_path
 from badgepages.fragments import TEXTS, ConstantTexts, SharedFragments, Texts
 from badgepages.models import ThemeStringsSource, validate_document
@@ -355,8 +355,8 @@ def earner_pages(catalog: Catalog, badge: Badge) -> list[list[AwardEntry]]:
     Oldest first, so that a new award lands on the last page and the others stay as they
     were. There is always a first page, even listing no one.
     """
-    listed = [e for e in catalog.entries_of_badge(badge.slug) if policy.is_listed_earner(e)]
-    listed.sort(key=OLDEST_FIRST)
+    entries = catalog.entries_of_badge_oldest_first(badge.slug)
+    listed = [entry for entry in entries if policy.is_listed_earner(entry)]
     size = EARNERS_PER_PAGE
     return [listed[start : start + size] for start in range(0, len(listed), size)] or [[]]
 

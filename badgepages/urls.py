@@ -26,6 +26,7 @@ Scheme (``B`` is ``base_url``, ``L/`` the language prefix, empty for the default
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -54,7 +55,7 @@ class SiteUrls:
         """
         if not paths or any("\n" in path for path in paths):
             return [self.url(path) for path in paths]
-        served = "\n".join(p[: -len("index.html")] if _is_index(p) else p for p in paths)
+        served = _INDEX.sub("", "\n".join(paths))  # a folder's page is served as the folder
         return [self.base_url + url for url in quote(served, safe="/\n").split("\n")]
 
     def page(self, path: str, language: str) -> str:
@@ -133,6 +134,10 @@ class SiteUrls:
     def static(self, name: str) -> str:
         """Return the output path of a theme asset (CSS, JS, fonts)."""
         return f"static/{name}"
+
+
+# What :meth:`SiteUrls.url` drops from a path: a last segment ``index.html`` (one per line).
+_INDEX = re.compile(r"(?<![^/\n])index\.html$", re.MULTILINE)
 
 
 def _is_index(path: str) -> bool:
