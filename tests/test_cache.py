@@ -63,12 +63,18 @@ def test_an_object_produced_again_replaces_its_damaged_copy(tmp_path: Path) -> N
     assert ObjectStore(tmp_path).load("key") == b"first"
 
 
-def test_a_small_change_to_a_large_cache_is_logged_and_read_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def objects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Return a cache's objects, past the size from which builds log: stored by a first build."""
     monkeypatch.setattr(ObjectStore, "LOG_FROM", 50)
     objects = {f"o{n}": f"object {n}".encode() for n in range(100)}
     store_build(tmp_path, objects, [])
+    return objects
+
+
+def test_a_small_change_to_a_large_cache_is_logged_and_read_back(
+    tmp_path: Path, objects: dict[str, bytes]
+) -> None:
     index = (tmp_path / ".badgepages-cache/objects/index").read_bytes()
     store_build(tmp_path, {"new": b"new"}, list(objects), used=("o1",))
     assert (tmp_path / ".badgepages-cache/objects/index").read_bytes() == index  # not rewritten
@@ -78,11 +84,8 @@ def test_a_small_change_to_a_large_cache_is_logged_and_read_back(
 
 
 def test_a_damaged_log_loses_only_what_it_no_longer_says(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, objects: dict[str, bytes]
 ) -> None:
-    monkeypatch.setattr(ObjectStore, "LOG_FROM", 50)
-    objects = {f"o{n}": f"object {n}".encode() for n in range(100)}
-    store_build(tmp_path, objects, [])
     store_build(tmp_path, {"first": b"1"}, list(objects))
     log = tmp_path / ".badgepages-cache/objects/index.log"
     whole = log.read_bytes()
@@ -95,13 +98,11 @@ def test_a_damaged_log_loses_only_what_it_no_longer_says(
 
 
 def test_objects_the_site_holds_outlive_a_whole_rewrite(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, objects: dict[str, bytes]
 ) -> None:
-    monkeypatch.setattr(ObjectStore, "LOG_FROM", 50)
-    objects = {f"o{n}": f"object {n}".encode() for n in range(100)}
-    store_build(tmp_path, {**objects, "gone": b"g"}, [])
+    store_build(tmp_path, {"gone": b"g"}, list(objects))  # the second build
     log = tmp_path / ".badgepages-cache/objects/index.log"
-    for _ in range(ObjectStore.REWRITE_EVERY - 2):  # logged builds
+    for _ in range(ObjectStore.REWRITE_EVERY - 3):  # logged builds, without "gone"
         store_build(tmp_path, {}, list(objects))
     assert log.exists()
     assert ObjectStore(tmp_path).load("gone") == b"g"  # dropped only when written whole
@@ -109,4 +110,4 @@ def test_objects_the_site_holds_outlive_a_whole_rewrite(
     assert not log.exists()
     reopened = ObjectStore(tmp_path)
     assert reopened.load("o7") == b"object 7"  # held by the site, never marked since
-    assert reopened.load("gone") is None  # neither held nor used for 64 builds
+    assert reopened.load("gone") is None  # neither held nor used for 62 builds
