@@ -191,9 +191,15 @@ def footprint(site: Path, awards: int) -> tuple[float, float, float, int]:
     return per_award_bytes / awards, per_award_files / awards, total / 1e6, files
 
 
-def line(label: str, figures: dict[str, Any]) -> str:
+def line(label: str, figures: dict[str, Any], unchanged: dict[str, Any] | None = None) -> str:
+    """Return one case's figures; against ``unchanged`` (the same site, nothing changed) too.
+
+    The difference reads through the disk's moods: a slow hour slows both cases alike.
+    """
     stages = " ".join(f"{k} {v:.2f}s" for k, v in figures["stages"].items())
     rebuilt = f", {figures['produced']} made" if "produced" in figures else ""
+    if unchanged is not None:
+        rebuilt += f", {figures['wall'] - unchanged['wall']:+.2f} s over nothing changed"
     return (
         f"  {label:<28} {figures['wall']:7.2f} s wall, CPU {figures['user']:.2f} s user + "
         f"{figures['system']:.2f} s system ({stages}){rebuilt}; "
@@ -236,15 +242,16 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
         f"  {'file system alone':<28} {floor:7.2f} s wall to make the same {folders:,} folders "
         f"and {files:,} files in one plain loop (no content to compute)"
     )
-    print(line("nothing changed", measure(root, out, secret, jobs, check_only=False)))
+    unchanged = measure(root, out, secret, jobs, check_only=False)
+    print(line("nothing changed", unchanged))
     person = root / "recipients" / "student-000001.yaml"
     text = person.read_text(encoding="utf-8")
     added = f"  - id: {new_award_id()}\n    badge: {BADGES[0]}\n    issued_on: {DAY}\n"
     person.write_text(text + added, encoding="utf-8")
-    print(line("one award added", measure(root, out, secret, jobs, check_only=False)))
+    print(line("one award added", measure(root, out, secret, jobs, check_only=False), unchanged))
     revoked = added + f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
     person.write_text(text + revoked, encoding="utf-8")
-    print(line("one award revoked", measure(root, out, secret, jobs, check_only=False)))
+    print(line("one award revoked", measure(root, out, secret, jobs, check_only=False), unchanged))
     badge = root / "badges" / f"{BADGES[1]}.yaml"
     text = badge.read_text(encoding="utf-8")
     criteria = text.replace(
