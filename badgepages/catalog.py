@@ -36,7 +36,10 @@ _WINDOWS_RESERVED = frozenset(
     ["con", "prn", "aux", "nul", "conin$", "conout$"]
     + [f"{port}{n}" for port in ("com", "lpt") for n in [*"0123456789", "¹", "²", "³"]]
 )
-_SLUG = re.compile(r"^(?!(?:con|prn|aux|nul|com\d|lpt\d)$)[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = re.compile(r"^(?!(?:con|prn|aux|nul|com\d|lpt\d)\Z)[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+# Slugs, each followed by '/' (never in a file name), each as _SLUG wants it; a valid slug is
+# never a name Windows reserves.
+_SLUGS = re.compile(r"(?:(?!(?:con|prn|aux|nul|com\d|lpt\d)/)[a-z0-9]+(?:-[a-z0-9]+)*/)+")
 
 Status = Literal["valid", "expired", "revoked"]
 
@@ -455,6 +458,16 @@ class _Loader:
                 names = sorted(e.name for e in entries if e.name.endswith((".yaml", ".yml")))
         except OSError:
             names = []  # no folder: no files (a missing badges/ is reported by what needs it)
+        slugs = [name.rpartition(".")[0] for name in names]
+        if len(set(slugs)) == len(slugs) and _SLUGS.fullmatch("/".join(slugs) + "/"):
+            # Every name is a valid, unique slug (the usual case): told by one match.
+            yield from zip(
+                slugs,
+                (f"{folder}/{name}" for name in names),
+                (f"{directory}/{name}" for name in names),
+                strict=True,
+            )
+            return
         seen: dict[str, str] = {}
         for name in names:
             file = os.path.join(directory, name)
