@@ -356,8 +356,8 @@ class ObjectStore:
         index.mark(used, generation)
         index.generation = generation
         self._logged += len(stored) + len(used)
-        small = self._logged * 8 < len(index) and len(index) >= self.LOG_FROM
-        if small and generation % self.REWRITE_EVERY:
+        log_is_short = self._logged * 8 < len(index) and len(index) >= self.LOG_FROM
+        if log_is_short and generation % self.REWRITE_EVERY:
             record = (generation, [(key, *place) for key, place in stored.items()], used)
             with contextlib.suppress(OSError):
                 with open(self.folder / _LOG_FILE, "ab") as log:

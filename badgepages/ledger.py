@@ -85,14 +85,13 @@ class Ledger:
 
     def to_json(self) -> str:
         """Return the ledger file's text: sorted, one entry per line, stable for diffs."""
-        entries = self.awards
+        ids = sorted(self.awards)  # unique: sorting them alone is enough, and faster
         awards = [
             f'{_quoted(award_id)}: {{"badge": {_quoted(e.badge)}, '
             f'"status_index": {e.status_index}, "state": {_quoted(e.state)}'
             + (f', "status_list": {e.status_list}' if e.status_list != 1 else "")
             + "}"
-            for award_id in sorted(entries)  # ids are unique: sorting them alone is enough
-            for e in (entries[award_id],)
+            for award_id, e in zip(ids, map(self.awards.__getitem__, ids), strict=True)
         ]
         badges = [f"{json.dumps(slug)}: {json.dumps(d)}" for slug, d in sorted(self.badges.items())]
         return (
