@@ -55,8 +55,14 @@ class SiteUrls:
         """
         if not paths or any("\n" in path for path in paths):
             return [self.url(path) for path in paths]
-        served = _INDEX.sub("", "\n".join(paths))  # a folder's page is served as the folder
-        return [self.base_url + url for url in quote(served, safe="/\n").split("\n")]
+        # A folder's page is served as the folder: "index.html" ends a line after a "/" or
+        # is the whole line (twice over: one replacement may hide the next line's start).
+        served = ("\n" + "\n".join(paths) + "\n").replace("/index.html\n", "/\n")
+        served = served.replace("\nindex.html\n", "\n\n").replace("\nindex.html\n", "\n\n")
+        served = served[1:-1]
+        if _NEEDS_QUOTING.search(served):  # quote() costs a Python call per character
+            served = quote(served, safe="/\n")
+        return [self.base_url + url for url in served.split("\n")]
 
     def page(self, path: str, language: str) -> str:
         """Return the output path of a page in a language (a folder's ``index.html``)."""
@@ -136,8 +142,9 @@ class SiteUrls:
         return f"static/{name}"
 
 
-# What :meth:`SiteUrls.url` drops from a path: a last segment ``index.html`` (one per line).
-_INDEX = re.compile(r"(?<![^/\n])index\.html$", re.MULTILINE)
+# What quote() changes in a path: anything but ASCII letters, digits, "_.-~" and "/" (RFC 3986
+# unreserved characters). Slugs and award ids never hold one.
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.\-~/\n]")
 
 
 def _is_index(path: str) -> bool:

@@ -108,6 +108,9 @@ CHANGES: dict[str, Callable[[Project], None]] = {
     "theme string edited": lambda p: p.edit(
         "theme/strings.yaml", "Badge valide", "Badge authentique"
     ),
+    "theme template edited": lambda p: p.edit(
+        "theme/templates/base.html", "</footer>", "<p>Édition 2</p></footer>"
+    ),
     "theme asset edited": lambda p: p.edit(
         "theme/static/style.css",
         "}",
