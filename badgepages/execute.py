@@ -14,7 +14,6 @@ import contextlib
 import errno
 import functools
 import hashlib
-import operator
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -70,16 +69,14 @@ def execute(
     no award is ever public without being recorded.
     """
     jobs = output.jobs
-    artifacts = plan.artifacts
-    routes = list(map(operator.attrgetter("route"), artifacts))
-    keys = list(map(operator.attrgetter("key"), artifacts))
+    routes, keys = plan.routes, plan.keys
     store = ObjectStore(ctx.catalog.config.root)
     positions, obsolete, superseded = before.compare(routes, keys)
     changed = output.changed()
     if changed:
         positions = [-1 if at in changed else at for at in positions]
-    todo = [artifact for artifact, at in zip(artifacts, positions, strict=True) if at < 0]
-    kept = len(artifacts) - len(todo)
+    todo = [plan.artifact(number) for number, at in enumerate(positions) if at < 0]
+    kept = len(plan) - len(todo)
     if todo:
         ctx.warm_up()
         store.open()
@@ -105,7 +102,7 @@ def execute(
         before_swap()
     if not results and not obsolete:
         output.discard()  # the published folder already is this site
-        return Execution(len(artifacts), 0, 0, kept, 0)
+        return Execution(len(plan), 0, 0, kept, 0)
     written = {r.route: r.entry for r in results if r.entry is not None}
     manifest = before.updated(routes, keys, positions, written)
     renames = [(r.temporary, r.route) for r in results if r.temporary is not None]

@@ -63,13 +63,13 @@ def footprint(plan: Plan, manifest: Manifest | None) -> Footprint:
     """Return the planned site's size: measured where built before, else estimated."""
     known = dict(zip(manifest.routes, manifest.sizes, strict=True)) if manifest else {}
     measured: dict[str, list[int]] = defaultdict(list)
-    for artifact in plan.artifacts:
+    for artifact in plan:
         if artifact.route in known:
             measured[artifact.producer].append(known[artifact.route])
     typical = {producer: sum(sizes) // len(sizes) for producer, sizes in measured.items()}
     total = 0
     largest = ("", 0)
-    for artifact in plan.artifacts:
+    for artifact in plan:
         size = known.get(artifact.route)
         if size is None:
             fallback = _TYPICAL_BYTES.get(artifact.producer, _OTHER_BYTES)
@@ -77,7 +77,7 @@ def footprint(plan: Plan, manifest: Manifest | None) -> Footprint:
         total += size
         if size > largest[1]:
             largest = (artifact.route, size)
-    return Footprint(len(plan.artifacts), total, largest)
+    return Footprint(len(plan), total, largest)
 
 
 def check_host(config: SiteConfig, site: Footprint) -> list[Diagnostic]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from badgepages.cache import ObjectStore
 
@@ -111,3 +114,24 @@ def test_objects_the_site_holds_outlive_a_whole_rewrite(
     reopened = ObjectStore(tmp_path)
     assert reopened.load("o7") == b"object 7"  # held by the site, never marked since
     assert reopened.load("gone") is None  # neither held nor used for 62 builds
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.lists(st.text("abz", min_size=1, max_size=3), max_size=6), min_size=1, max_size=8),
+    st.sampled_from([1, 4, 10_000]),
+)
+def test_every_object_a_site_holds_is_found_after_any_builds(
+    builds: list[list[str]], log_from: int
+) -> None:
+    """Keys stored in any order, again with new bytes, logged or written whole: all found."""
+    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
+        patch.setattr(ObjectStore, "LOG_FROM", log_from)
+        root = Path(folder)
+        site: dict[str, bytes] = {}
+        for number, keys in enumerate(builds):
+            new = {key: f"{key} in build {number}".encode() for key in keys}
+            store_build(root, new, [key for key in site if key not in new])
+            site.update(new)
+            reopened = ObjectStore(root)
+            assert {key: reopened.load(key) for key in site} == site

@@ -54,3 +54,22 @@ _PIECES = ["index.html", "badges/", "é", " ", "%", "\n", "<&", "x.html", "/", "
 @given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=4).map("".join), max_size=5))
 def test_many_urls_are_quoted_as_each_one_is(paths: list[str]) -> None:
     assert URLS.urls(paths) == [URLS.url(path) for path in paths]
+
+
+_ROUTES = {
+    "award page, fr": lambda name: URLS.award_page(name, "fr"),
+    "award page, en": lambda name: URLS.award_page(name, "en"),
+    "recipient page, en": lambda name: URLS.recipient_page(name, "en"),
+    "credential": URLS.credential_json,
+    "assertion": URLS.assertion_json,
+    "badge class": URLS.badge_class_json,
+}
+
+
+@given(
+    st.sampled_from(sorted(_ROUTES)),
+    st.lists(st.text("a-z0/9", max_size=6), max_size=5),
+)
+def test_many_routes_are_made_as_each_one_is(kind: str, names: list[str]) -> None:
+    route = _ROUTES[kind]
+    assert URLS.many(route, names) == [route(name) for name in names]
