@@ -52,6 +52,23 @@ def digest(*parts: str | bytes) -> str:
     return hashlib.blake2b(text, digest_size=20).hexdigest()
 
 
+def recall_parse(root: Path, name: str, content: bytes) -> Any:
+    """Return the parse of a file's content remembered under ``name``, if it is this content's."""
+    remembered = _read(root / CACHE_DIR / name)
+    if isinstance(remembered, tuple) and len(remembered) == 2 and remembered[0] == _hash(content):
+        return remembered[1]
+    return None
+
+
+def remember_parse(root: Path, name: str, content: bytes, parse: Any) -> None:
+    """Remember the parse of a file's content (marshal's plain values), for the next build."""
+    _write(root / CACHE_DIR / name, (_hash(content), parse))
+
+
+def _hash(content: bytes) -> str:
+    return hashlib.blake2b(content, digest_size=20).hexdigest()
+
+
 def _read(file: Path) -> Any:
     try:
         data = marshal.loads(file.read_bytes())

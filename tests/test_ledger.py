@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from badgepages.cache import CACHE_DIR
 from badgepages.ledger import LEDGER_FILE, STATUS_LIST_SIZE, Ledger, load_ledger, write_ledger
 from tests.conftest import Project
 from tests.faults import Crash, dying_at
@@ -147,7 +149,7 @@ def test_a_ledger_that_cannot_be_written_stays_as_it_was(
     with pytest.raises(OSError, match="No space left"):
         write_ledger(tmp_path, Ledger())
     assert load_ledger(tmp_path) == old
-    assert sorted(p.name for p in tmp_path.iterdir()) == [LEDGER_FILE]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != CACHE_DIR) == [LEDGER_FILE]
 
 
 def test_an_edit_removes_what_a_killed_ledger_write_left(
@@ -163,3 +165,27 @@ def test_an_edit_removes_what_a_killed_ledger_write_left(
         "removed the temporary files of an interrupted edit (it had changed nothing)\n",
     )
     assert [p.name for p in published.root.glob(".published.lock.*.tmp")] == []
+
+
+def _ledger(states: list[str]) -> Ledger:
+    awards = [(f"{n:020d}", "civic", state) for n, state in enumerate(states)]
+    return Ledger().updated(awards, {"civic": "1"})  # type: ignore[arg-type]
+
+
+@given(st.lists(st.sampled_from(["active", "revoked", "erased"]), max_size=6), st.booleans())
+def test_the_ledger_read_is_the_one_on_disk_whatever_the_cache_remembers(
+    states: list[str], damaged: bool
+) -> None:
+    """What a build wrote is read back from the cache; a hand edit or damage is read anew."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        written = _ledger(states)
+        write_ledger(root, written)
+        assert load_ledger(root) == written
+        edited = _ledger([*states, "revoked"])
+        (root / LEDGER_FILE).write_text(edited.to_json(), encoding="utf-8")
+        if damaged:
+            for remembered in (root / CACHE_DIR).iterdir():
+                remembered.write_bytes(remembered.read_bytes()[:-3])
+        assert load_ledger(root) == edited
+        assert load_ledger(root) == edited  # now from the cache
