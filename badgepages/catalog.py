@@ -261,6 +261,16 @@ class Catalog:
             self._oldest_first_by_badge[slug] = ordered
         return ordered
 
+    def entries_of_badge_kept(
+        self, slug: str, keep: Callable[[AwardEntry], bool]
+    ) -> tuple[AwardEntry, ...]:
+        """Return a badge's awards that ``keep`` keeps, oldest first (sifted once per build)."""
+        kept = self._kept_by_badge.get((slug, keep))
+        if kept is None:
+            kept = tuple(filter(keep, self.entries_of_badge_oldest_first(slug)))
+            self._kept_by_badge[(slug, keep)] = kept
+        return kept
+
     def entries_of_recipient(self, slug: str) -> tuple[AwardEntry, ...]:
         """Return a recipient's awards, in the order of their file."""
         return self._by_recipient.get(slug, ())
@@ -283,6 +293,12 @@ class Catalog:
 
     @functools.cached_property
     def _oldest_first_by_badge(self) -> dict[str, tuple[AwardEntry, ...]]:
+        return {}
+
+    @functools.cached_property
+    def _kept_by_badge(
+        self,
+    ) -> dict[tuple[str, Callable[[AwardEntry], bool]], tuple[AwardEntry, ...]]:
         return {}
 
     @functools.cached_property
@@ -604,7 +620,8 @@ class _Loader:
                 "put the SVG or PNG file in badges/ and give its file name",
             )
             return None
-        published, problems = load_image(image, f"{BADGES_DIR}/{name}", location)
+        display = f"{BADGES_DIR}/{name}"
+        published, problems = load_image(image, display, location, cache=self.config.root)
         self.problems.extend(problems)
         return published
 

@@ -15,6 +15,7 @@ from typing import Literal
 import resvg_py
 
 from badgepages import rastersafe, svgsafe
+from badgepages.cache import recall_parse, remember_parse
 from badgepages.diagnostics import Diagnostic, SourceLocation, shown_path
 
 ImageKind = Literal["svg", "png"]
@@ -29,6 +30,7 @@ LIMITS = (
     f"{rastersafe.MAX_SIDE} pixels; an SVG UTF-8, without DOCTYPE declarations, nested at most "
     f"{svgsafe.MAX_DEPTH} levels, at most {svgsafe.MAX_ELEMENTS} elements"
 )
+_RASTERS = "rasters"  # badge images rendered to PNG, in the build cache
 _SVG_HINT = "only allow-listed SVG is published: see 'Images' in the README"
 _PNG_HINT = (
     f"export it again as a PNG of at most {rastersafe.MAX_SIDE}x{rastersafe.MAX_SIDE} "
@@ -46,13 +48,19 @@ class PublishedImage:
 
 
 def load_image(
-    file: Path, display: str, named_at: SourceLocation, *, render: bool = True
+    file: Path,
+    display: str,
+    named_at: SourceLocation,
+    *,
+    render: bool = True,
+    cache: Path | None = None,
 ) -> tuple[PublishedImage | None, list[Diagnostic]]:
     """Read an SVG or PNG once under the limits; return what to publish, and its problems.
 
     ``display`` names the file in diagnostics (SVG problems are reported at its lines),
     ``named_at`` is where a source names it (whole-file problems are reported there).
-    ``render`` also renders an SVG to PNG (badge images need it; the logo does not).
+    ``render`` also renders an SVG to PNG (badge images need it; the logo does not), and
+    remembers the rendering in the build cache under the project folder ``cache``, if given.
     """
     name = file.name
     try:
@@ -66,7 +74,7 @@ def load_image(
     if data.startswith(rastersafe.PNG_SIGNATURE):
         return _load_png(data, name, named_at)
     if file.suffix.lower() == ".svg":
-        return _load_svg(data, display, render)
+        return _load_svg(data, display, render, cache)
     return None, [Diagnostic(named_at, f"image '{name}' is not a readable PNG or SVG file")]
 
 
@@ -104,7 +112,7 @@ def _load_png(
 
 
 def _load_svg(
-    data: bytes, display: str, render: bool
+    data: bytes, display: str, render: bool, cache: Path | None
 ) -> tuple[PublishedImage | None, list[Diagnostic]]:
     try:
         svg = svgsafe.sanitize_svg(data)
@@ -115,21 +123,35 @@ def _load_svg(
     raster = b""
     if render:
         try:
-            # Only the sanitised SVG reaches resvg; system fonts are skipped so that the
-            # rendering is identical on every machine.
-            raster = bytes(
-                resvg_py.svg_to_bytes(
-                    svg_string=svg.data.decode("utf-8"),
-                    width=RASTER_SIZE,
-                    height=RASTER_SIZE,
-                    skip_system_fonts=True,
-                )
-            )
+            raster = _raster(svg.data, display, cache)
         # resvg reports every refusal as an exception of its own making.
         except Exception as error:
             location = SourceLocation(display)
             return None, [*warnings, Diagnostic(location, f"the SVG cannot be rendered: {error}")]
     return PublishedImage("svg", svg.data, raster), warnings
+
+
+def _raster(svg: bytes, display: str, cache: Path | None) -> bytes:
+    """Return a sanitised SVG rendered to PNG, remembered in the build cache if given one.
+
+    System fonts are skipped so that the rendering is identical on every machine.
+    """
+    # What shapes the rendering: the SVG and resvg (the engine's code versions every entry).
+    shaped = svg + f"\0resvg {resvg_py.__version__} {RASTER_SIZE}".encode()
+    name = f"{_RASTERS}/{display}"
+    remembered = recall_parse(cache, name, shaped) if cache else None
+    if isinstance(remembered, bytes):
+        return remembered
+    png = resvg_py.svg_to_bytes(
+        svg_string=svg.decode("utf-8"),
+        width=RASTER_SIZE,
+        height=RASTER_SIZE,
+        skip_system_fonts=True,
+    )
+    raster = bytes(png)
+    if cache:
+        remember_parse(cache, name, shaped, raster)
+    return raster
 
 
 def _removal_warnings(removals: tuple[svgsafe.Removal, ...], display: str) -> list[Diagnostic]:

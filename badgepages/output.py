@@ -413,7 +413,7 @@ def _all_inside(routes: list[str]) -> bool:
     A build deletes the routes a manifest lists and no longer plans: a damaged one must not
     name anything outside the site.
     """
-    if not all(type(route) is str for route in routes):
+    if set(map(type, routes)) - {str}:
         return False
     lines = "\n" + "\n".join(routes) + "\n"
     return not routes or not any(sign in lines for sign in _OUTSIDE)

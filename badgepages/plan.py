@@ -125,8 +125,13 @@ def _plan_site(ctx: BuildContext) -> Plan:
         *_recipient_artifacts(ctx, prints),
         *_site_artifacts(ctx, prints),
     ]
-    pages = [row for row in rows if row[0].endswith(".html")]
-    indexable = sorted(row[0] for row in pages if row[4] == "public")
+    routes = list(map(operator.itemgetter(0), rows))
+    pages = [route.endswith(".html") for route in routes]
+    indexable = sorted(
+        route
+        for route, page, row in zip(routes, pages, rows, strict=True)
+        if page and row[4] == "public"
+    )
     ctx.sitemap_routes = tuple(indexable)
     config_origin = At(SourceLocation(CONFIG_FILE))
     parts = sitemap_parts(len(indexable))
@@ -146,8 +151,8 @@ def _plan_site(ctx: BuildContext) -> Plan:
                 config_origin,
             )
         )
-    _check_unique(rows)
-    return Plan(rows, len(pages))
+    _check_unique(rows, routes)
+    return Plan(rows, sum(pages))
 
 
 def _fingerprints(ctx: BuildContext) -> _Fingerprints:
@@ -369,12 +374,12 @@ def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifa
         )
 
 
-def _check_unique(rows: list[Row]) -> None:
+def _check_unique(rows: list[Row], routes: list[str]) -> None:
     """Refuse two artifacts at one route, and a theme file's route outside the site.
 
-    Other routes are made by :mod:`badgepages.urls` from validated slugs and ids.
+    Other routes are made by :mod:`badgepages.urls` from validated slugs and ids. The
+    sitemap's are added after (from urls, never the same as another's).
     """
-    routes = [row[0] for row in rows]
     if len(set(routes)) != len(routes):
         seen: set[str] = set()
         for route in routes:

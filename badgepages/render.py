@@ -365,21 +365,20 @@ def not_found_page(catalog: Catalog) -> Page:
 
 def public_count(catalog: Catalog, badge: Badge) -> int:
     """Return how many holders a badge has, as its pages say (revoked awards do not count)."""
-    return sum(1 for entry in catalog.entries_of_badge(badge.slug) if policy.counts_as_held(entry))
+    return len(catalog.entries_of_badge_kept(badge.slug, policy.counts_as_held))
 
 
 # Holders a badge's page lists by name: at 500, a page weighs about 100 KB in each language.
 EARNERS_PER_PAGE = 500
 
 
-def earner_pages(catalog: Catalog, badge: Badge) -> list[list[AwardEntry]]:
+def earner_pages(catalog: Catalog, badge: Badge) -> list[Sequence[AwardEntry]]:
     """Return the awards a badge's pages list with their holder's name, page by page.
 
     Oldest first, so that a new award lands on the last page and the others stay as they
     were. There is always a first page, even listing no one.
     """
-    entries = catalog.entries_of_badge_oldest_first(badge.slug)
-    listed = [entry for entry in entries if policy.is_listed_earner(entry)]
+    listed = catalog.entries_of_badge_kept(badge.slug, policy.is_listed_earner)
     size = EARNERS_PER_PAGE
     return [listed[start : start + size] for start in range(0, len(listed), size)] or [[]]
 

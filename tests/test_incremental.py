@@ -105,6 +105,9 @@ CHANGES: dict[str, Callable[[Project], None]] = {
         "    Pour obtenir ce badge,",
         "    Désormais, pour obtenir ce badge,",
     ),
+    "badge image edited": lambda p: p.edit(
+        "badges/citadin-citoyen.svg", 'fill="#0b4f6c"', 'fill="#6c0b4f"'
+    ),
     "theme string edited": lambda p: p.edit(
         "theme/strings.yaml", "Badge valide", "Badge authentique"
     ),
