@@ -30,7 +30,7 @@ from badgepages.diagnostics import SourceLocation, shown_path
 from badgepages.keys import KEYS_FILE
 from badgepages.output import OutputCollisionError, check_route
 from badgepages.policy import Visibility
-from badgepages.produce import BuildContext, sitemap_part, sitemap_parts
+from badgepages.produce import BuildContext, split_sitemap
 from badgepages.urls import ImageKind
 from badgepages.workers import collection_paused
 
@@ -132,21 +132,21 @@ def _plan_site(ctx: BuildContext) -> Plan:
         for route, page, row in zip(routes, pages, rows, strict=True)
         if page and row[4] == "public"
     )
-    ctx.sitemap_routes = tuple(indexable)
+    ctx.sitemap_routes = indexable
+    ctx.sitemap_parts = parts = split_sitemap(indexable)
     config_origin = At(SourceLocation(CONFIG_FILE))
-    parts = sitemap_parts(len(indexable))
     # A sitemap too long for one file is an index of parts: it changes with their number
     # only, and each part with its own addresses.
-    listed = (str(parts),) if parts else indexable
+    listed = (str(len(parts)),) if parts else indexable
     sitemap_key = digest("sitemap", prints.site, *listed)
     rows.append(Artifact(urls.sitemap, "sitemap", (), sitemap_key, "public", config_origin))
-    for number in range(1, parts + 1):
+    for number, part in enumerate(parts, start=1):
         rows.append(
             Artifact(
                 urls.sitemap_part(number),
                 "sitemap-part",
                 (str(number),),
-                digest("sitemap-part", prints.site, *sitemap_part(indexable, number)),
+                digest("sitemap-part", prints.site, *part),
                 "public",
                 config_origin,
             )

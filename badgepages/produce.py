@@ -10,6 +10,7 @@ here plus one route in :mod:`badgepages.urls` and one line in the plan.
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,7 @@ class BuildContext:
     build_date: date
     signer: SigningKey | None = field(default=None, repr=False)
     sitemap_routes: Sequence[str] = ()  # indexable pages, sorted, set by the plan
+    sitemap_parts: Sequence[Sequence[str]] = ()  # the same, split when too many for one file
 
     @property
     def signed(self) -> bool:
@@ -170,13 +172,11 @@ def _status_list(ctx: BuildContext, number: str) -> bytes:
 
 
 def _sitemap(ctx: BuildContext) -> bytes:
-    routes = ctx.sitemap_routes
-    if len(routes) <= SITEMAP_LIMIT:
-        return _urlset(ctx.urls, routes)
-    parts = range(1, (len(routes) - 1) // SITEMAP_LIMIT + 2)
+    if not ctx.sitemap_parts:
+        return _urlset(ctx.urls, ctx.sitemap_routes)
     entries = "".join(
         f"  <sitemap><loc>{escape(ctx.urls.url(ctx.urls.sitemap_part(n)))}</loc></sitemap>\n"
-        for n in parts
+        for n in range(1, len(ctx.sitemap_parts) + 1)
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -186,18 +186,28 @@ def _sitemap(ctx: BuildContext) -> bytes:
 
 
 def _sitemap_part(ctx: BuildContext, number: str) -> bytes:
-    return _urlset(ctx.urls, sitemap_part(ctx.sitemap_routes, int(number)))
+    return _urlset(ctx.urls, ctx.sitemap_parts[int(number) - 1])
 
 
-def sitemap_part(routes: Sequence[str], number: int) -> Sequence[str]:
-    """Return the routes that part ``number`` of a sitemap in parts lists."""
-    start = (number - 1) * SITEMAP_LIMIT
-    return routes[start : start + SITEMAP_LIMIT]
+def split_sitemap(routes: Sequence[str]) -> list[list[str]]:
+    """Return the parts of a sitemap too long for one file (none when one file holds it).
 
-
-def sitemap_parts(routes: int) -> int:
-    """Return how many sitemap parts a site of ``routes`` indexable pages needs (0: none)."""
-    return 0 if routes <= SITEMAP_LIMIT else (routes - 1) // SITEMAP_LIMIT + 1
+    A route's part is told by a hash of the route, not by its rank: a new award changes the
+    one part that lists it, where ranks would shift every part after it. Parts are filled to
+    four fifths on average, so that none overflows (if one would, there is one part more);
+    each keeps the routes' order, and an empty one is dropped (a sitemap lists at least one).
+    """
+    if len(routes) <= SITEMAP_LIMIT:
+        return []
+    hashes = list(map(zlib.crc32, map(str.encode, routes)))
+    count = -(-len(routes) * 5 // (SITEMAP_LIMIT * 4))
+    while True:
+        parts: list[list[str]] = [[] for _ in range(count)]
+        for route, value in zip(routes, hashes, strict=True):
+            parts[value % count].append(route)
+        if max(map(len, parts)) <= SITEMAP_LIMIT:
+            return [part for part in parts if part]
+        count += 1
 
 
 def _urlset(urls: SiteUrls, routes: Sequence[str]) -> bytes:

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from badgepages import produce
 from badgepages.cache import CACHE_DIR, ObjectStore
@@ -188,7 +190,7 @@ def test_the_cache_is_used_by_a_fresh_output(project: Project, tmp_path: Path) -
 def test_a_sitemap_in_parts_is_rebuilt_exactly(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(produce, "SITEMAP_LIMIT", 4)  # the example has about 20 pages to list
+    monkeypatch.setattr(produce, "SITEMAP_LIMIT", 8)  # the example has about 20 pages to list
     out = tmp_path / "site"
     project.build(out)
     parts = sorted((out / "sitemaps").iterdir())
@@ -197,6 +199,25 @@ def test_a_sitemap_in_parts_is_rebuilt_exactly(
     assert index.count("<sitemap>") == len(parts)
     listed = [loc for part in parts for loc in re.findall(r"<loc>(.*?)</loc>", part.read_text())]
     assert len(listed) == len(set(listed)) > 8
+    before = files(out / "sitemaps")
     CHANGES["award added"](project)
     project.build(out)
     assert files(out) == project.clean_build(tmp_path / "clean")
+    after = files(out / "sitemaps")
+    assert after.keys() == before.keys()
+    # A part is chosen by the page's address, not its rank: only those listing the award's
+    # two pages change.
+    assert 0 < sum(after[part] != before[part] for part in after) <= 2
+
+
+@given(st.sets(st.text("ab/", min_size=1, max_size=6), max_size=60), st.integers(1, 6))
+def test_a_sitemap_in_parts_lists_every_page_once(routes: set[str], limit: int) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(produce, "SITEMAP_LIMIT", limit)
+        ordered = sorted(routes)
+        parts = produce.split_sitemap(ordered)
+    if len(ordered) <= limit:
+        assert parts == []
+    else:
+        assert sorted(route for part in parts for route in part) == ordered
+        assert all(0 < len(part) <= limit and part == sorted(part) for part in parts)
