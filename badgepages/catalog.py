@@ -257,7 +257,9 @@ class Catalog:
         """Return a badge's awards, oldest first (sorted once: a badge may have 100,000)."""
         ordered = self._oldest_first_by_badge.get(slug)
         if ordered is None:
-            ordered = tuple(sorted(self.entries_of_badge(slug), key=OLDEST_FIRST))
+            # By id, then by day: two stable sorts, quicker than one by a pair of keys.
+            by_id = sorted(self.entries_of_badge(slug), key=operator.attrgetter("id"))
+            ordered = tuple(sorted(by_id, key=operator.attrgetter("issued")))
             self._oldest_first_by_badge[slug] = ordered
         return ordered
 

@@ -5,6 +5,7 @@ Without a signing key the build is a preview: the same documents, unsigned.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -67,14 +68,14 @@ def status_list(
 
 def status_lists(catalog: Catalog) -> dict[int, list[int]]:
     """Return each status list the site publishes (at least the first): its revoked indexes."""
-    lists: dict[int, list[int]] = {1: []}
-    places = catalog.ledger.awards
-    for entry in catalog.entries:
-        place = places[entry.id]
-        revoked = lists.setdefault(place.status_list, [])
+    entries = catalog.entries
+    places = list(map(catalog.ledger.awards.__getitem__, map(operator.attrgetter("id"), entries)))
+    numbers = {1, *map(operator.attrgetter("status_list"), places)}
+    lists: dict[int, list[int]] = {number: [] for number in sorted(numbers)}
+    for entry, place in zip(entries, places, strict=True):
         if entry.is_revoked:
-            revoked.append(place.status_index)
-    return {number: sorted(lists[number]) for number in sorted(lists)}
+            lists[place.status_list].append(place.status_index)
+    return {number: sorted(revoked) for number, revoked in lists.items()}
 
 
 def did_document(catalog: Catalog, issuer: Issuer) -> JsonObject:
