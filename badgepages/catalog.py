@@ -245,6 +245,13 @@ class Catalog:
             made = self._awards_made[award_id] = self._entries_by_id[award_id].award()
         return made
 
+    @functools.cached_property
+    def places(self) -> list[LedgerEntry]:
+        """Return each award's place in the revocation lists, in the order of ``entries``."""
+        return list(
+            map(self.ledger.awards.__getitem__, map(operator.attrgetter("id"), self.entries))
+        )
+
     def status_entry(self, award: Award | AwardEntry) -> LedgerEntry:
         """Return the award's permanent place (list and index) in the revocation lists."""
         return self.ledger.awards[award.id]

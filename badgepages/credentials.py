@@ -68,8 +68,7 @@ def status_list(
 
 def status_lists(catalog: Catalog) -> dict[int, list[int]]:
     """Return each status list the site publishes (at least the first): its revoked indexes."""
-    entries = catalog.entries
-    places = list(map(catalog.ledger.awards.__getitem__, map(operator.attrgetter("id"), entries)))
+    entries, places = catalog.entries, catalog.places
     numbers = {1, *map(operator.attrgetter("status_list"), places)}
     lists: dict[int, list[int]] = {number: [] for number in sorted(numbers)}
     for entry, place in zip(entries, places, strict=True):

@@ -213,11 +213,10 @@ def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Row]:
         ]
         for language in catalog.config.languages
     ]
-    places = map(catalog.ledger.awards.__getitem__, ids)
     signing, site = prints.signing, prints.site
     credentials = [
         f"{signing}{source}{place.status_list}:{place.status_index}"
-        for source, place in zip(sources, places, strict=True)
+        for source, place in zip(sources, catalog.places, strict=True)
     ]
     columns.append(
         [
