@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from badgepages.cache import ObjectStore, Stored
 from badgepages.diagnostics import Diagnostic, SourceError, SourceLocation, plural, shown_path
-from badgepages.output import Entry, Manifest, SiteOutput, Target, write_file
+from badgepages.output import Change, Entry, Manifest, SiteOutput, Target, write_file
 from badgepages.plan import Artifact, Plan
 from badgepages.produce import PRODUCERS, BuildContext
 from badgepages.signing import UnsafeCredentialError
@@ -104,15 +104,14 @@ def execute(
         output.discard()  # the published folder already is this site
         return Execution(len(plan), 0, 0, kept, 0)
     written = {r.route: r.entry for r in results if r.entry is not None}
-    manifest = before.updated(routes, keys, positions, written)
     renames = [(r.temporary, r.route) for r in results if r.temporary is not None]
-    output.commit(manifest, renames, obsolete)
+    output.commit(Change(routes, keys, positions, written), renames, obsolete)
     stored = {r.entry.key: r.stored for r in results if r.entry and r.stored}
     # Used by this build: what it took from the cache, and what its site held until now.
     used = [r.entry.key for r in results if r.entry and not r.produced] + superseded
-    store.save(stored, used, site=manifest.keys)
+    store.save(stored, used, site=keys)
     produced = sum(r.produced for r in results)
-    return Execution(len(manifest), produced, len(results) - produced, kept, len(obsolete))
+    return Execution(len(routes), produced, len(results) - produced, kept, len(obsolete))
 
 
 def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Artifact) -> _Result:

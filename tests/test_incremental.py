@@ -23,6 +23,7 @@ from badgepages import produce
 from badgepages.cache import CACHE_DIR, ObjectStore
 from badgepages.cli import main
 from badgepages.keys import add_new_key
+from badgepages.output import SiteOutput
 from badgepages.pipeline import BuildOptions, build
 from tests.site import EXAMPLE_DAY, EXAMPLE_EPOCH, copy_example
 
@@ -221,3 +222,20 @@ def test_a_sitemap_in_parts_lists_every_page_once(routes: set[str], limit: int) 
     else:
         assert sorted(route for part in parts for route in part) == ordered
         assert all(0 < len(part) <= limit and part == sorted(part) for part in parts)
+
+
+def test_changes_logged_one_after_another_equal_a_clean_build(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large site logs small changes to its manifest: what the next builds rely on."""
+    monkeypatch.setattr(SiteOutput, "LOG_FROM", 0)
+    out = tmp_path / "site"
+    project.build(out)
+    for change in ["award added", "award revoked", "recipient erased", "badge image edited"]:
+        CHANGES[change](project)
+        project.build(out)
+        assert (tmp_path / ".site.badgepages/manifest.log").exists()
+    assert files(out) == project.clean_build(tmp_path / "clean")
+    before = files(out)
+    project.build(out)
+    assert files(out) == before

@@ -6,6 +6,7 @@ import hashlib
 import marshal
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from badgepages import output
 from badgepages.output import (
+    Change,
     Entry,
     Manifest,
     OutputBusyError,
@@ -23,7 +25,9 @@ from badgepages.output import (
 )
 
 
-def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, list, list]:
+def stage(
+    out: Path, files: dict[str, bytes]
+) -> tuple[SiteOutput, Change, list[tuple[str, str]], list[str]]:
     """Write what a build of ``files`` would write, without committing it."""
     site = SiteOutput(out).__enter__()
     before = site.prepare()
@@ -42,7 +46,7 @@ def stage(out: Path, files: dict[str, bytes]) -> tuple[SiteOutput, Manifest, lis
         written[route] = Entry(key, status.st_size, status.st_mtime_ns)
         if done.temporary:
             renames.append((done.temporary, route))
-    return site, before.updated(routes, keys, positions, written), renames, removed
+    return site, Change(routes, keys, positions, written), renames, removed
 
 
 def publish(out: Path, files: dict[str, bytes]) -> None:
@@ -65,7 +69,7 @@ def test_a_manifest_is_trusted_only_when_every_route_is_inside(routes: list[str]
         return True
 
     numbers = bytes(8 * len(routes))  # sizes and times
-    raw = (Manifest().dump(1)[0], 1, routes, ["k"] * len(routes), numbers, numbers)
+    raw = (Manifest().dump(1)[0], 1, 0, routes, ["k"] * len(routes), numbers, numbers)
     trusted = Manifest.load(raw, 1) is not None
     if trusted:
         assert all(inside(route) for route in routes)
@@ -278,10 +282,108 @@ def test_a_manifest_naming_a_file_outside_the_site_is_not_trusted(
     victim = tmp_path / "victim.txt"
     victim.write_bytes(b"not the site's")
     file = tmp_path / ".site.badgepages" / "manifest"
-    version, inode, routes, keys, sizes, mtimes = marshal.loads(file.read_bytes())
+    version, inode, generation, routes, keys, sizes, mtimes = marshal.loads(file.read_bytes())
+    routes, keys = [*routes, outside], [*keys, "k"]
     file.write_bytes(
-        marshal.dumps((version, inode, [*routes, outside], [*keys, "k"], sizes * 2, mtimes * 2))
+        marshal.dumps((version, inode, generation, routes, keys, sizes * 2, mtimes * 2))
     )
     publish(out, {"index.html": b"v1"})  # what is not planned would be removed
     assert victim.read_bytes() == b"not the site's"
     assert tree(out) == {"index.html": b"v1"}
+
+
+# -- the manifest's log: small changes to a large site --------------------------------------
+
+
+@pytest.fixture
+def logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Log every change, as builds do on a site of 10,000 routes and more."""
+    monkeypatch.setattr(SiteOutput, "LOG_FROM", 0)
+
+
+def published(out: Path) -> list[tuple[str, str]]:
+    manifest = output.read_manifest(out)
+    assert manifest is not None
+    return list(zip(manifest.routes, manifest.keys, strict=True))
+
+
+def planned(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    return [(route, hashlib.sha256(data).hexdigest()) for route, data in files.items()]
+
+
+_VERSIONS = st.lists(
+    st.dictionaries(
+        st.sampled_from(["a", "b/c", "d", "e/f", "g", "h"]), st.sampled_from([b"1", b"2"])
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(_VERSIONS, st.sampled_from([1, 3, 32]))
+def test_logged_changes_publish_exactly_each_site(
+    versions: list[dict[str, bytes]], most: int
+) -> None:
+    """Logged or written whole (every ``most`` changes), the manifest follows the site."""
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SiteOutput, "LOG_FROM", 0)
+        patch.setattr(SiteOutput, "LOG_CHANGES", most)
+        out = Path(folder) / "site"
+        for files in versions:
+            publish(out, files)
+            assert tree(out) == files
+            assert published(out) == planned(files)
+
+
+@pytest.mark.usefixtures("logging")
+def test_a_change_is_logged_and_the_manifest_not_rewritten(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(out, {"a": b"1", "b": b"1", "c": b"1"})
+    manifest = (tmp_path / ".site.badgepages/manifest").read_bytes()
+    publish(out, {"a": b"1", "n": b"new", "c": b"2"})
+    assert (tmp_path / ".site.badgepages/manifest").read_bytes() == manifest
+    assert (tmp_path / ".site.badgepages/manifest.log").stat().st_size > 0
+    assert published(out) == planned({"a": b"1", "n": b"new", "c": b"2"})
+
+
+@pytest.mark.usefixtures("logging")
+@pytest.mark.parametrize("step", ["_apply", "_append", "after _append"])
+def test_a_logged_build_killed_after_its_commit_is_finished_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    out = tmp_path / "site"
+    publish(out, {"index.html": b"v1", "old.txt": b"o"})
+    new = {"index.html": b"v2", "a/new.txt": b"n"}
+    site, change, renames, removed = stage(out, new)
+    real_append = SiteOutput._append
+
+    def killed(self: SiteOutput, *args: object) -> None:
+        if step != "_apply":
+            real_append(self, *args)  # type: ignore[arg-type]
+        if step == "_append":  # killed half-way through the log's record
+            log = tmp_path / ".site.badgepages/manifest.log"
+            log.write_bytes(log.read_bytes()[:-3])
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SiteOutput, step.split()[-1], killed)
+        with pytest.raises(KeyboardInterrupt):
+            site.commit(change, renames, removed)
+    site.__exit__()
+    with SiteOutput(out) as recovered:  # the next command finishes the build
+        assert sorted(recovered.prepare().routes) == ["a/new.txt", "index.html"]
+    assert tree(out) == new
+    assert published(out) == planned(new)
+
+
+@pytest.mark.usefixtures("logging")
+def test_a_log_cut_short_without_its_journal_is_not_trusted(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish(out, {"a": b"1", "b": b"1"})
+    publish(out, {"a": b"2", "b": b"1"})
+    log = tmp_path / ".site.badgepages/manifest.log"
+    log.write_bytes(log.read_bytes()[:-3])
+    assert output.read_manifest(out) is None  # the folder is written anew
+    (out / "stray.txt").write_bytes(b"left by a change the log lost")
+    publish(out, {"a": b"2", "b": b"1"})
+    assert tree(out) == {"a": b"2", "b": b"1"}
