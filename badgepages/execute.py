@@ -14,6 +14,8 @@ import contextlib
 import errno
 import functools
 import hashlib
+import itertools
+import operator
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -75,7 +77,7 @@ def execute(
     changed = output.changed()
     if changed:
         positions = [-1 if at in changed else at for at in positions]
-    todo = [plan.artifact(number) for number, at in enumerate(positions) if at < 0]
+    todo = plan.where(list(map(operator.lt, positions, itertools.repeat(0))))
     kept = len(plan) - len(todo)
     if todo:
         ctx.warm_up()
@@ -100,8 +102,8 @@ def execute(
         raise SourceError(_grouped(problems, stopped=stopped))
     if before_swap is not None:
         before_swap()
-    if not results and not obsolete:
-        output.discard()  # the published folder already is this site
+    if not results and not obsolete and routes == before.routes:
+        output.discard()  # the published folder already is this site, in this order
         return Execution(len(plan), 0, 0, kept, 0)
     written = {r.route: r.entry for r in results if r.entry is not None}
     renames = [(r.temporary, r.route) for r in results if r.temporary is not None]

@@ -62,21 +62,21 @@ class Footprint:
 def footprint(plan: Plan, manifest: Manifest | None) -> Footprint:
     """Return the planned site's size: measured where built before, else estimated."""
     known = dict(zip(manifest.routes, manifest.sizes, strict=True)) if manifest else {}
+    planned = list(zip(plan.routes, plan.producers(), strict=True))
     measured: dict[str, list[int]] = defaultdict(list)
-    for artifact in plan:
-        if artifact.route in known:
-            measured[artifact.producer].append(known[artifact.route])
+    for route, producer in planned:
+        if route in known:
+            measured[producer].append(known[route])
     typical = {producer: sum(sizes) // len(sizes) for producer, sizes in measured.items()}
     total = 0
     largest = ("", 0)
-    for artifact in plan:
-        size = known.get(artifact.route)
+    for route, producer in planned:
+        size = known.get(route)
         if size is None:
-            fallback = _TYPICAL_BYTES.get(artifact.producer, _OTHER_BYTES)
-            size = typical.get(artifact.producer, fallback)
+            size = typical.get(producer, _TYPICAL_BYTES.get(producer, _OTHER_BYTES))
         total += size
         if size > largest[1]:
-            largest = (artifact.route, size)
+            largest = (route, size)
     return Footprint(len(plan), total, largest)
 
 

@@ -16,8 +16,9 @@ everything its producer reads, through a few fingerprints:
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -70,37 +71,91 @@ class Artifact(NamedTuple):
         return self.source.origin
 
 
-# An artifact as a plain tuple, in the order of Artifact's fields: a large site plans
-# hundreds of thousands, and a tuple is made several times faster than a named one.
-Row = tuple[str, str, tuple[str, ...], str, Visibility, HasOrigin]
+class Column(NamedTuple):
+    """Artifacts of one producer, one per name (an award id, a slug), kept as columns.
+
+    A large site plans 400,000 award artifacts: their routes and keys are made a column at a
+    time, each by one comprehension, and an :class:`Artifact` only for what is produced.
+    """
+
+    producer: str
+    routes: list[str]
+    keys: list[str]
+    visibilities: Sequence[Visibility]
+    names: list[str]  # each artifact's first argument
+    args: tuple[str, ...]  # the arguments after it, the same for all (a language)
+    sources: Sequence[HasOrigin]
+
+    def artifact(self, at: int) -> Artifact:
+        """Return the artifact at a position of the column."""
+        args = (self.names[at], *self.args)
+        visibility, source = self.visibilities[at], self.sources[at]
+        return Artifact(self.routes[at], self.producer, args, self.keys[at], visibility, source)
+
+    def producers(self) -> list[str]:
+        """Return each artifact's producer."""
+        return [self.producer] * len(self.routes)
+
+
+class Artifacts:
+    """Artifacts listed one by one (a badge's, the site's), as a block of the plan."""
+
+    def __init__(self, artifacts: Iterable[Artifact]) -> None:
+        self.artifacts = list(artifacts)
+        self.routes = [artifact.route for artifact in self.artifacts]
+        self.keys = [artifact.key for artifact in self.artifacts]
+        self.visibilities = [artifact.visibility for artifact in self.artifacts]
+
+    def artifact(self, at: int) -> Artifact:
+        """Return the artifact at a position of the block."""
+        return self.artifacts[at]
+
+    def producers(self) -> list[str]:
+        """Return each artifact's producer."""
+        return [artifact.producer for artifact in self.artifacts]
+
+
+Block = Column | Artifacts
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Every artifact of the site (what the policy withholds is not planned at all)."""
+    """Every artifact of the site (what the policy withholds is not planned at all).
 
-    rows: list[Row]
+    Blocks of artifacts, with the routes and keys of all of them in the blocks' order: what
+    a build compares with the published site before it makes any artifact.
+    """
+
+    blocks: tuple[Block, ...]
+    routes: list[str]
+    keys: list[str]
     pages: int  # how many of them are HTML pages
 
+    @classmethod
+    def of(cls, blocks: Sequence[Block]) -> Plan:
+        """Return the plan of these blocks of artifacts, in this order."""
+        routes = list(itertools.chain.from_iterable(block.routes for block in blocks))
+        keys = list(itertools.chain.from_iterable(block.keys for block in blocks))
+        pages = ("\n".join(routes) + "\n").count(".html\n")
+        return cls(tuple(blocks), routes, keys, pages)
+
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.routes)
 
-    def __iter__(self) -> Iterator[Artifact]:
-        return map(Artifact._make, self.rows)
+    def where(self, wanted: Sequence[bool]) -> list[Artifact]:
+        """Return the artifacts at the positions ``wanted`` marks, in the plan's order."""
+        found: list[Artifact] = []
+        start = 0
+        for block in self.blocks:
+            end = start + len(block.routes)
+            marked = itertools.compress(range(end - start), wanted[start:end])
+            found.extend(map(block.artifact, marked))
+            start = end
+        return found
 
-    def artifact(self, at: int) -> Artifact:
-        """Return the artifact at a position of the plan."""
-        return Artifact._make(self.rows[at])
-
-    @property
-    def routes(self) -> list[str]:
-        """Return every artifact's route, in the plan's order."""
-        return list(map(operator.itemgetter(0), self.rows))
-
-    @property
-    def keys(self) -> list[str]:
-        """Return every artifact's key, in the plan's order."""
-        return list(map(operator.itemgetter(3), self.rows))
+    def producers(self) -> list[str]:
+        """Return each artifact's producer, in the plan's order."""
+        return [producer for block in self.blocks for producer in block.producers()]
 
 
 @dataclass(frozen=True)
@@ -119,18 +174,19 @@ def plan_site(ctx: BuildContext) -> Plan:
 def _plan_site(ctx: BuildContext) -> Plan:
     urls = ctx.urls
     prints = _fingerprints(ctx)
-    rows: list[Row] = [
+    blocks: list[Block] = [
         *_award_artifacts(ctx, prints),
-        *_badge_artifacts(ctx, prints),
+        Artifacts(_badge_artifacts(ctx, prints)),
         *_recipient_artifacts(ctx, prints),
-        *_site_artifacts(ctx, prints),
+        Artifacts(_site_artifacts(ctx, prints)),
     ]
-    routes = list(map(operator.itemgetter(0), rows))
-    pages = [route.endswith(".html") for route in routes]
     indexable = sorted(
         route
-        for route, page, row in zip(routes, pages, rows, strict=True)
-        if page and row[4] == "public"
+        for block in blocks
+        for route in itertools.compress(
+            block.routes, map(operator.eq, block.visibilities, itertools.repeat("public"))
+        )
+        if route.endswith(".html")
     )
     ctx.sitemap_routes = indexable
     ctx.sitemap_parts = parts = split_sitemap(indexable)
@@ -139,9 +195,9 @@ def _plan_site(ctx: BuildContext) -> Plan:
     # only, and each part with its own addresses.
     listed = (str(len(parts)),) if parts else indexable
     sitemap_key = digest("sitemap", prints.site, *listed)
-    rows.append(Artifact(urls.sitemap, "sitemap", (), sitemap_key, "public", config_origin))
+    sitemaps = [Artifact(urls.sitemap, "sitemap", (), sitemap_key, "public", config_origin)]
     for number, part in enumerate(parts, start=1):
-        rows.append(
+        sitemaps.append(
             Artifact(
                 urls.sitemap_part(number),
                 "sitemap-part",
@@ -151,8 +207,9 @@ def _plan_site(ctx: BuildContext) -> Plan:
                 config_origin,
             )
         )
-    _check_unique(rows, routes)
-    return Plan(rows, sum(pages))
+    plan = Plan.of([*blocks, Artifacts(sitemaps)])
+    _check_unique(plan)
+    return plan
 
 
 def _fingerprints(ctx: BuildContext) -> _Fingerprints:
@@ -187,10 +244,9 @@ def _tree(folder: Path) -> Iterator[bytes]:
         yield file.read_bytes()
 
 
-def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Row]:
+def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Column]:
     """Return each award's pages, credential and assertion (400,000 for a large site).
 
-    Made a column at a time, each by one comprehension, then interleaved award by award.
     Keys join fixed-length hashes rather than hash them again: as exact, and faster.
     """
     catalog, urls, today = ctx.catalog, ctx.urls, ctx.build_date
@@ -199,46 +255,42 @@ def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Row]:
     sources = [entry.digest for entry in entries]
     visibilities = [policy.award_visibility(entry) for entry in entries]
     pages = [f"{prints.pages}{entry.digest}{entry.status(today)}:" for entry in entries]
-    columns: list[list[Row]] = [
-        [
-            (route, "award-page", (award_id, language), key + language, visibility, entry)
-            for route, award_id, key, visibility, entry in zip(
-                urls.many(functools.partial(urls.award_page, language=language), ids),
-                ids,
-                pages,
-                visibilities,
-                entries,
-                strict=True,
-            )
-        ]
+    public: list[Visibility] = ["public"] * len(entries)
+    columns = [
+        Column(
+            "award-page",
+            urls.many(functools.partial(urls.award_page, language=language), ids),
+            [key + language for key in pages],
+            visibilities,
+            ids,
+            (language,),
+            entries,
+        )
         for language in catalog.config.languages
     ]
-    signing, site = prints.signing, prints.site
+    signing = prints.signing
     credentials = [
         f"{signing}{source}{place.status_list}:{place.status_index}"
         for source, place in zip(sources, catalog.places, strict=True)
     ]
     columns.append(
-        [
-            (route, "credential", (award_id,), key, "public", entry)
-            for route, award_id, key, entry in zip(
-                urls.many(urls.credential_json, ids),
-                ids,
-                credentials,
-                entries,
-                strict=True,
-            )
-        ]
+        Column(
+            "credential",
+            urls.many(urls.credential_json, ids),
+            credentials,
+            public,
+            ids,
+            (),
+            entries,
+        )
     )
+    assertions = [prints.site + source for source in sources]
     columns.append(
-        [
-            (route, "assertion", (award_id,), site + source, "public", entry)
-            for route, award_id, source, entry in zip(
-                urls.many(urls.assertion_json, ids), ids, sources, entries, strict=True
-            )
-        ]
+        Column(
+            "assertion", urls.many(urls.assertion_json, ids), assertions, public, ids, (), entries
+        )
     )
-    return [row for rows in zip(*columns, strict=True) for row in rows]
+    return columns
 
 
 def _badge_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
@@ -295,36 +347,34 @@ def _earners(ctx: BuildContext, entries: Iterable[AwardEntry]) -> Iterator[str]:
         yield entry.status(ctx.build_date)
 
 
-def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Row]:
+def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Column]:
     """Return each consenting recipient's pages, made as the awards' are (50,000 recipients)."""
     catalog, urls = ctx.catalog, ctx.urls
-    recipients = catalog.recipients
     shown = [
-        (recipient, visibility)
-        for recipient in recipients
-        if (visibility := policy.recipient_page_visibility(recipient)) != "withheld"  # unplanned
+        recipient
+        for recipient in catalog.recipients
+        if policy.recipient_page_visibility(recipient) != "withheld"  # not even planned
     ]
-    slugs = [recipient.slug for recipient, _ in shown]
+    slugs = [recipient.slug for recipient in shown]
+    visibilities = list(map(policy.recipient_page_visibility, shown))
     # Fixed-length hashes joined, as for awards: one hash per recipient, not per page.
     keys = [
         f"recipient-page:{prints.pages}{recipient.digest}"
         f"{digest(*_earners(ctx, catalog.entries_of_recipient(recipient.slug)))}:"
-        for recipient, _ in shown
+        for recipient in shown
     ]
-    columns: list[list[Row]] = [
-        [
-            (route, "recipient-page", (slug, language), key + language, visibility, recipient)
-            for route, slug, key, (recipient, visibility) in zip(
-                urls.many(functools.partial(urls.recipient_page, language=language), slugs),
-                slugs,
-                keys,
-                shown,
-                strict=True,
-            )
-        ]
+    return [
+        Column(
+            "recipient-page",
+            urls.many(functools.partial(urls.recipient_page, language=language), slugs),
+            [key + language for key in keys],
+            visibilities,
+            slugs,
+            (language,),
+            shown,
+        )
         for language in catalog.config.languages
     ]
-    return [row for rows in zip(*columns, strict=True) for row in rows]
 
 
 def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifact]:
@@ -373,18 +423,20 @@ def _site_artifacts(ctx: BuildContext, prints: _Fingerprints) -> Iterator[Artifa
         )
 
 
-def _check_unique(rows: list[Row], routes: list[str]) -> None:
+def _check_unique(plan: Plan) -> None:
     """Refuse two artifacts at one route, and a theme file's route outside the site.
 
-    Other routes are made by :mod:`badgepages.urls` from validated slugs and ids. The
-    sitemap's are added after (from urls, never the same as another's).
+    Other routes are made by :mod:`badgepages.urls` from validated slugs and ids.
     """
+    routes = plan.routes
     if len(set(routes)) != len(routes):
         seen: set[str] = set()
         for route in routes:
             if route in seen:
                 raise OutputCollisionError(route)
             seen.add(route)
-    for row in rows:
-        if row[1] == "static":
-            check_route(row[0])
+    for block in plan.blocks:
+        if isinstance(block, Artifacts):
+            for artifact in block.artifacts:
+                if artifact.producer == "static":
+                    check_route(artifact.route)
