@@ -96,6 +96,46 @@ class Column(NamedTuple):
         """Return each artifact's producer."""
         return [self.producer] * len(self.routes)
 
+    def public_pages(self) -> Iterator[str]:
+        """Yield the routes of the pages that are public (indexed, in the sitemap)."""
+        public = map(operator.eq, self.visibilities, itertools.repeat("public"))
+        return (route for route in itertools.compress(self.routes, public) if _is_page(route))
+
+
+class Interleaved:
+    """Columns of artifacts for the same names, taken in turn: an award's pages, credential
+    and assertion side by side.
+
+    A new award's routes are then next to each other in the plan, where the published
+    site's manifest has them too: a build compares the rest of the two lists in C.
+    """
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        self.columns = columns
+        self.routes = _interleaved([column.routes for column in columns])
+        self.keys = _interleaved([column.keys for column in columns])
+
+    def artifact(self, at: int) -> Artifact:
+        """Return the artifact at a position of the block."""
+        row, column = divmod(at, len(self.columns))
+        return self.columns[column].artifact(row)
+
+    def producers(self) -> list[str]:
+        """Return each artifact's producer."""
+        return _interleaved([column.producers() for column in self.columns])
+
+    def public_pages(self) -> Iterator[str]:
+        """Yield the routes of the pages that are public (indexed, in the sitemap)."""
+        return itertools.chain.from_iterable(column.public_pages() for column in self.columns)
+
+
+def _interleaved(columns: list[list[str]]) -> list[str]:
+    return [value for values in zip(*columns, strict=True) for value in values]
+
+
+def _is_page(route: str) -> bool:
+    return route.endswith(".html")
+
 
 class Artifacts:
     """Artifacts listed one by one (a badge's, the site's), as a block of the plan."""
@@ -104,7 +144,6 @@ class Artifacts:
         self.artifacts = list(artifacts)
         self.routes = [artifact.route for artifact in self.artifacts]
         self.keys = [artifact.key for artifact in self.artifacts]
-        self.visibilities = [artifact.visibility for artifact in self.artifacts]
 
     def artifact(self, at: int) -> Artifact:
         """Return the artifact at a position of the block."""
@@ -114,8 +153,14 @@ class Artifacts:
         """Return each artifact's producer."""
         return [artifact.producer for artifact in self.artifacts]
 
+    def public_pages(self) -> Iterator[str]:
+        """Yield the routes of the pages that are public (indexed, in the sitemap)."""
+        for artifact in self.artifacts:
+            if artifact.visibility == "public" and _is_page(artifact.route):
+                yield artifact.route
 
-Block = Column | Artifacts
+
+Block = Interleaved | Artifacts
 
 
 @dataclass(frozen=True)
@@ -175,19 +220,12 @@ def _plan_site(ctx: BuildContext) -> Plan:
     urls = ctx.urls
     prints = _fingerprints(ctx)
     blocks: list[Block] = [
-        *_award_artifacts(ctx, prints),
+        Interleaved(_award_artifacts(ctx, prints)),
         Artifacts(_badge_artifacts(ctx, prints)),
-        *_recipient_artifacts(ctx, prints),
+        Interleaved(_recipient_artifacts(ctx, prints)),
         Artifacts(_site_artifacts(ctx, prints)),
     ]
-    indexable = sorted(
-        route
-        for block in blocks
-        for route in itertools.compress(
-            block.routes, map(operator.eq, block.visibilities, itertools.repeat("public"))
-        )
-        if route.endswith(".html")
-    )
+    indexable = sorted(itertools.chain.from_iterable(block.public_pages() for block in blocks))
     ctx.sitemap_routes = indexable
     ctx.sitemap_parts = parts = split_sitemap(indexable)
     config_origin = At(SourceLocation(CONFIG_FILE))
