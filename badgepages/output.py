@@ -137,26 +137,33 @@ class Manifest:
         name. Every step runs in C (map, list equality): a site has 400,000 routes, and
         hashing them all into a dictionary took a third of a second.
         """
-        mine = self.routes
-        if routes == mine and keys == self.keys:
+        mine, held = self.routes, self.keys
+        if routes == mine and keys == held:
             return Comparison(list(range(len(mine))), [], [])
-        start = _common_start(routes, mine, len(routes))
-        end = _common_start(routes[::-1], mine[::-1], min(len(routes), len(mine)) - start)
-        middle = dict(
-            zip(mine[start : len(mine) - end], range(start, len(mine) - end), strict=True)
-        )
-        found = [
-            *range(start),
-            *map(middle.get, routes[start : len(routes) - end], itertools.repeat(-1)),
-            *range(len(mine) - end, len(mine)),
+        start = _differs_from(routes, mine, min(len(routes), len(mine)))
+        tail = min(len(routes), len(mine)) - start
+        end = _differs_from(reversed(routes), reversed(mine), tail)
+        stop, my_stop = len(routes) - end, len(mine) - end  # the aligned end starts there
+        middle = dict(zip(mine[start:my_stop], range(start, my_stop), strict=True))
+        found = list(range(start))
+        found += map(middle.get, routes[start:stop], itertools.repeat(-1))
+        found += range(my_stop, len(mine))
+        # A route published with another key is written again.
+        moved = [at for at in range(start, stop) if found[at] >= 0]
+        replaced = [
+            *_unequal(keys, held, 0, 0, start),
+            *(at for at in moved if keys[at] != held[found[at]]),
+            *_unequal(keys, held, stop, my_stop, end),
         ]
-        held = [*self.keys, None]  # position -1 holds no key
-        same = list(map(operator.eq, map(held.__getitem__, found), keys))
-        positions = [at if equal else -1 for at, equal in zip(found, same, strict=True)]
-        planned = set(routes[start : len(routes) - end])
+        positions = found.copy()
+        for at in replaced:
+            positions[at] = -1
+        planned = set(routes[start:stop])
         obsolete = [route for route in middle if route not in planned]
-        replaced = [at for at in itertools.compress(found, map(operator.not_, same)) if at >= 0]
-        superseded = [self.keys[at] for at in [*replaced, *map(middle.__getitem__, obsolete)]]
+        superseded = [
+            held[at]
+            for at in [*map(found.__getitem__, replaced), *map(middle.__getitem__, obsolete)]
+        ]
         return Comparison(positions, obsolete, superseded)
 
     def updated(
@@ -624,10 +631,22 @@ def _all_inside(routes: list[str]) -> bool:
     return not routes or not any(sign in lines for sign in _OUTSIDE)
 
 
-def _common_start(first: Sequence[str], second: Sequence[str], limit: int) -> int:
-    """Return how many routes two lists have in common at their start (at most ``limit``)."""
-    differs = list(itertools.islice(map(operator.ne, first, second), limit))
-    return differs.index(True) if True in differs else len(differs)
+def _differs_from(first: Iterable[str], second: Iterable[str], limit: int) -> int:
+    """Return where two lists first differ (at most ``limit``): one C loop, stopped there."""
+    differs = itertools.compress(itertools.count(), map(operator.ne, first, second))
+    return min(next(differs, limit), limit)
+
+
+def _unequal(
+    first: Sequence[str], second: Sequence[str], at: int, my_at: int, count: int
+) -> list[int]:
+    """Return where ``first[at:]`` differs from ``second[my_at:]`` in ``count`` items."""
+    pairs = map(
+        operator.ne,
+        itertools.islice(first, at, at + count),
+        itertools.islice(second, my_at, my_at + count),
+    )
+    return [at + offset for offset in itertools.compress(range(count), pairs)]
 
 
 def _changed_files(site: str, manifest: Manifest, start: int, end: int) -> list[int]:
