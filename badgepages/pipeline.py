@@ -91,9 +91,9 @@ def build(root: Path, options: BuildOptions) -> BuildReport:
         catalog = load_catalog(root, options.build_date, options.base_url, jobs=options.jobs)
         context = build_context(catalog, options)
         plan = plan_site(context)
-        record = (
-            functools.partial(write_ledger, root, catalog.ledger) if options.update_ledger else None
-        )
+        # A deploy build records what it publishes; a ledger that gains nothing stays as it is.
+        changed = options.update_ledger and catalog.ledger != catalog.published
+        record = functools.partial(write_ledger, root, catalog.ledger) if changed else None
         execution = execute(plan, context, output, before, before_swap=record)
     return BuildReport(
         out_dir=target,

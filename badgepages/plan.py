@@ -98,8 +98,10 @@ class Column(NamedTuple):
 
     def public_pages(self) -> Iterator[str]:
         """Yield the routes of the pages that are public (indexed, in the sitemap)."""
+        if not self.routes or not _is_page(self.routes[0]):
+            return iter(())  # one route scheme makes a column: all pages, or none
         public = map(operator.eq, self.visibilities, itertools.repeat("public"))
-        return (route for route in itertools.compress(self.routes, public) if _is_page(route))
+        return itertools.compress(self.routes, public)
 
 
 class Interleaved:

@@ -10,6 +10,8 @@ here plus one route in :mod:`badgepages.urls` and one line in the plan.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -202,9 +204,11 @@ def split_sitemap(routes: Sequence[str]) -> list[list[str]]:
     hashes = list(map(zlib.crc32, map(str.encode, routes)))
     count = -(-len(routes) * 5 // (SITEMAP_LIMIT * 4))
     while True:
-        parts: list[list[str]] = [[] for _ in range(count)]
-        for route, value in zip(routes, hashes, strict=True):
-            parts[value % count].append(route)
+        numbers = list(map(operator.mod, hashes, itertools.repeat(count)))
+        parts = [
+            list(itertools.compress(routes, map(operator.eq, numbers, itertools.repeat(part))))
+            for part in range(count)
+        ]
         if max(map(len, parts)) <= SITEMAP_LIMIT:
             return [part for part in parts if part]
         count += 1

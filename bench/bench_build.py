@@ -158,7 +158,8 @@ def child(root: Path, out: Path, jobs: int, what: str) -> None:
             mark = time.perf_counter()
             done = execute(plan, context, output, before)
             times["execute"] = time.perf_counter() - mark
-        write_ledger(root, catalog.ledger)
+        if catalog.ledger != catalog.published:  # as a deploy build does
+            write_ledger(root, catalog.ledger)
         figures.update(files=done.files, produced=done.produced, copied=done.copied)
     else:  # what check does: load, plan the site and weigh it against its host
         start = time.perf_counter()

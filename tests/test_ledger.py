@@ -189,3 +189,18 @@ def test_the_ledger_read_is_the_one_on_disk_whatever_the_cache_remembers(
                 remembered.write_bytes(remembered.read_bytes()[:-3])
         assert load_ledger(root) == edited
         assert load_ledger(root) == edited  # now from the cache
+
+
+def test_a_deploy_that_publishes_nothing_new_leaves_the_ledger_as_it_is(
+    published: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = published.root / LEDGER_FILE
+    before = ledger.stat().st_mtime_ns, ledger.read_bytes()
+    out = published.root / "out"
+    assert published.run(capsys, "build", "--out", str(out), "--update-ledger")[0] == 0
+    assert (ledger.stat().st_mtime_ns, ledger.read_bytes()) == before
+    published.write(
+        "badges/other.yaml", "name: O2\ndescription: d\ncriteria: c\nimage: civic.svg\n"
+    )
+    assert published.run(capsys, "build", "--out", str(out), "--update-ledger")[0] == 0
+    assert ledger.read_bytes() != before[1]  # the badge's new digest is recorded
