@@ -296,18 +296,7 @@ def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Column]:
     visibilities = [policy.award_visibility(entry) for entry in entries]
     pages = [f"{prints.pages}{entry.digest}{entry.status(today)}:" for entry in entries]
     public: list[Visibility] = ["public"] * len(entries)
-    columns = [
-        Column(
-            "award-page",
-            urls.many(functools.partial(urls.award_page, language=language), ids),
-            [key + language for key in pages],
-            visibilities,
-            ids,
-            (language,),
-            entries,
-        )
-        for language in catalog.config.languages
-    ]
+    columns = _pages(ctx, "award-page", urls.award_page, ids, pages, visibilities, entries)
     signing = prints.signing
     credentials = [
         f"{signing}{source}{place.status_list}:{place.status_index}"
@@ -403,17 +392,34 @@ def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Colum
         f"{digest(*_earners(ctx, catalog.entries_of_recipient(recipient.slug)))}:"
         for recipient in shown
     ]
+    return _pages(ctx, "recipient-page", urls.recipient_page, slugs, keys, visibilities, shown)
+
+
+class _PageRoute(Protocol):
+    def __call__(self, name: str, /, language: str) -> str: ...
+
+
+def _pages(
+    ctx: BuildContext,
+    producer: str,
+    route: _PageRoute,
+    names: list[str],
+    keys: list[str],
+    visibilities: Sequence[Visibility],
+    sources: Sequence[HasOrigin],
+) -> list[Column]:
+    """Return a column of pages per language: a name's page has its key and the language."""
     return [
         Column(
-            "recipient-page",
-            urls.many(functools.partial(urls.recipient_page, language=language), slugs),
+            producer,
+            ctx.urls.many(functools.partial(route, language=language), names),
             [key + language for key in keys],
             visibilities,
-            slugs,
+            names,
             (language,),
-            shown,
+            sources,
         )
-        for language in catalog.config.languages
+        for language in ctx.catalog.config.languages
     ]
 
 
