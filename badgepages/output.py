@@ -476,10 +476,11 @@ class SiteOutput:
 
     def _append(self, record: tuple[int, int, list[Piece]]) -> None:
         """Log a change, once: a record cut short by a crash is dropped first."""
-        whole, last = _whole_log(self._log)
+        records, whole, _ = _read_log(self._log)
+        logged = [generation for generation, _ in _records(records, record[1])]
         with open(self._log, "ab") as log:
             log.truncate(whole)
-            if last < record[0]:
+            if not logged or logged[-1] < record[0]:
                 log.write(marshal.dumps(record))
             log.flush()
             os.fsync(log.fileno())
@@ -573,42 +574,30 @@ def read_manifest(out_dir: Path) -> Manifest | None:
     state = out_dir.parent / f".{out_dir.name}.badgepages"
     try:
         raw = marshal.loads((state / "manifest").read_bytes())
-        log = _read_log(state / _LOG)
+        log, whole, size = _read_log(state / _LOG)
+        if whole != size:
+            # A record cut short with no journal left to finish it: a change was committed
+            # and never logged. The folder is written anew.
+            return None
         return Manifest.load(raw, os.stat(out_dir).st_ino, log)
     except (OSError, ValueError, EOFError, TypeError):  # damaged: build the folder anew
         return None
 
 
-def _read_log(file: Path) -> list[Any]:
-    """Return the changes logged since the manifest was written whole (none: no log).
-
-    Raise ValueError if it ends with a record cut short: a change was committed and never
-    logged, and only its journal (gone) could finish it; the folder is then written anew.
-    """
+def _read_log(file: Path) -> tuple[list[Any], int, int]:
+    """Return the log's whole records, the bytes they fill, and the log's size (no log: none)."""
     try:
         data = file.read_bytes()
     except FileNotFoundError:
-        return []
+        return [], 0, 0
     stream = io.BytesIO(data)
-    records = []
-    while stream.tell() < len(data):
-        records.append(marshal.load(stream))
-    return records
-
-
-def _whole_log(file: Path) -> tuple[int, int]:
-    """Return how many bytes of the log hold whole records, and the last one's generation."""
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        return 0, -1
-    stream = io.BytesIO(data)
-    whole, last = 0, -1
-    with contextlib.suppress(ValueError, EOFError, TypeError, IndexError):
+    records: list[Any] = []
+    whole = 0
+    with contextlib.suppress(ValueError, EOFError, TypeError):
         while stream.tell() < len(data):
-            record = marshal.load(stream)
-            whole, last = stream.tell(), record[0]
-    return whole, last
+            records.append(marshal.load(stream))
+            whole = stream.tell()
+    return records, whole, len(data)
 
 
 # Temporary names are unique per process and file.

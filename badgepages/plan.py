@@ -379,13 +379,14 @@ def _earners(ctx: BuildContext, entries: Iterable[AwardEntry]) -> Iterator[str]:
 def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Column]:
     """Return each consenting recipient's pages, made as the awards' are (50,000 recipients)."""
     catalog, urls = ctx.catalog, ctx.urls
-    shown = [
-        recipient
+    planned = [
+        (recipient, visibility)
         for recipient in catalog.recipients
-        if policy.recipient_page_visibility(recipient) != "withheld"  # not even planned
-    ]
+        if (visibility := policy.recipient_page_visibility(recipient)) != "withheld"
+    ]  # a withheld page is not even planned
+    shown = [recipient for recipient, _ in planned]
+    visibilities = [visibility for _, visibility in planned]
     slugs = [recipient.slug for recipient in shown]
-    visibilities = list(map(policy.recipient_page_visibility, shown))
     # Fixed-length hashes joined, as for awards: one hash per recipient, not per page.
     keys = [
         f"recipient-page:{prints.pages}{recipient.digest}"
