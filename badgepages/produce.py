@@ -23,7 +23,7 @@ from badgepages import cards, credentials, ob2, render
 from badgepages.catalog import Badge, Catalog, Recipient
 from badgepages.output import encode_json
 from badgepages.signing import SigningKey
-from badgepages.stencils import AwardStencils
+from badgepages.stencils import AwardStencils, RecipientStencils
 from badgepages.urls import SiteUrls
 
 # sitemaps.org protocol: at most 50,000 URLs per sitemap file; more go to an index.
@@ -65,6 +65,13 @@ class BuildContext:
         if not AwardStencils.allowed(self.renderer):
             return None
         return AwardStencils(self.renderer, self.catalog, self.urls, self.build_date)
+
+    @functools.cached_property
+    def recipient_stencils(self) -> RecipientStencils | None:
+        """Return the recipient pages' stencils, unless the theme's recipient page forbids them."""
+        if not RecipientStencils.allowed(self.renderer):
+            return None
+        return RecipientStencils(self.renderer, self.catalog, self.urls, self.build_date)
 
     @functools.cached_property
     def status_lists(self) -> dict[int, list[int]]:
@@ -132,8 +139,10 @@ def _badge_card(ctx: BuildContext, slug: str) -> bytes:
 
 
 def _recipient_page(ctx: BuildContext, slug: str, language: str) -> bytes:
-    page = render.recipient_page(ctx.catalog, ctx.urls, ctx.recipients[slug], language)
-    return ctx.renderer.render(page)
+    recipient = ctx.recipients[slug]
+    if ctx.recipient_stencils is not None:
+        return ctx.recipient_stencils.page(recipient, language)
+    return ctx.renderer.render(render.recipient_page(ctx.catalog, ctx.urls, recipient, language))
 
 
 def _home_page(ctx: BuildContext, language: str) -> bytes:

@@ -437,9 +437,21 @@ def award_page(
     )
 
 
-def recipient_page(catalog: Catalog, urls: SiteUrls, recipient: Recipient, language: str) -> Page:
-    """Return a consenting recipient's page: their awards that are not revoked."""
-    awards = [a for a in catalog.awards_of_recipient(recipient) if not a.is_revoked]
+def recipient_awards(catalog: Catalog, recipient: Recipient) -> list[Award]:
+    """Return the awards a recipient's page lists: those not revoked."""
+    return [a for a in catalog.awards_of_recipient(recipient) if not a.is_revoked]
+
+
+def recipient_page(
+    catalog: Catalog,
+    urls: SiteUrls,
+    recipient: Recipient,
+    language: str,
+    awards: Sequence[Award] | None = None,
+) -> Page:
+    """Return a consenting recipient's page, listing ``awards`` (by default, theirs)."""
+    if awards is None:
+        awards = recipient_awards(catalog, recipient)
     return Page(
         "recipient.html",
         urls.recipient_page(recipient.slug, language),
