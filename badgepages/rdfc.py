@@ -179,8 +179,9 @@ class CompiledDataset:
             for index, literal in self._arguments
         ]
         # Code point and UTF-16 orders can only disagree on lines with astral characters.
-        check_order = self._constants_astral or any(
-            not arg.isascii() and _ASTRAL.search(arg) for arg in args
+        joined = "".join(args)  # one pass over every value, not a generator step per value
+        check_order = self._constants_astral or (
+            not joined.isascii() and _ASTRAL.search(joined) is not None
         )
         hashes = []
         for patterns in self._blank_lines:

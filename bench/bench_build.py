@@ -239,7 +239,7 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
         f"  {'footprint':<28} {per_award / 1024:.1f} KiB and {files_per_award:.2f} files per "
         f"award; site {total:.0f} MB in {files:,} files"
     )
-    floor, folders = file_system_floor(out, workdir / "floor")
+    floor, folders = file_system_floor(out, workdir / f"floor-{awards}")
     print(
         f"  {'file system alone':<28} {floor:7.2f} s wall to make the same {folders:,} folders "
         f"and {files:,} files in one plain loop (no content to compute)"
