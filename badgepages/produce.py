@@ -60,18 +60,14 @@ class BuildContext:
         )
 
     @functools.cached_property
-    def stencils(self) -> AwardStencils | None:
+    def award_stencils(self) -> AwardStencils | None:
         """Return the award pages' stencils, unless the theme's award page forbids them."""
-        if not AwardStencils.allowed(self.renderer):
-            return None
-        return AwardStencils(self.renderer, self.catalog, self.urls, self.build_date)
+        return AwardStencils.of(self.renderer, self.catalog, self.urls, self.build_date)
 
     @functools.cached_property
     def recipient_stencils(self) -> RecipientStencils | None:
         """Return the recipient pages' stencils, unless the theme's recipient page forbids them."""
-        if not RecipientStencils.allowed(self.renderer):
-            return None
-        return RecipientStencils(self.renderer, self.catalog, self.urls, self.build_date)
+        return RecipientStencils.of(self.renderer, self.catalog, self.urls, self.build_date)
 
     @functools.cached_property
     def status_lists(self) -> dict[int, list[int]]:
@@ -99,8 +95,8 @@ Producer = Callable[..., bytes]
 
 def _award_page(ctx: BuildContext, award_id: str, language: str) -> bytes:
     award = ctx.catalog.award(award_id)
-    if ctx.stencils is not None:
-        return ctx.stencils.page(award, language)
+    if ctx.award_stencils is not None:
+        return ctx.award_stencils.page(award, language)
     page = render.award_page(ctx.catalog, ctx.urls, award, language, ctx.build_date)
     return ctx.renderer.render(page)
 

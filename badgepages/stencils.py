@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import quote
 
 from markupsafe import escape
@@ -77,6 +77,13 @@ class _Stencils:
         self.urls = urls
         self.build_date = build_date
         self._stencils: dict[tuple[Any, ...], Stencil | None] = {}
+
+    @classmethod
+    def of(
+        cls, renderer: render.Renderer, catalog: Catalog, urls: SiteUrls, build_date: date
+    ) -> Self | None:
+        """Return the stencils of a build, or None when the theme's template forbids them."""
+        return cls(renderer, catalog, urls, build_date) if cls.allowed(renderer) else None
 
     @classmethod
     def allowed(cls, renderer: render.Renderer) -> bool:
