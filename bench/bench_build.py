@@ -10,7 +10,7 @@ then measured, each case in a fresh process so that its time and memory are its 
   edited (what was rebuilt is printed), and ``badgepages check`` with a warm and a cold cache;
 - signing throughput against node's ``vc.issue()`` (bench_signing.py), measured in the run.
 
-    python bench/bench_build.py --awards 1000,10000,100000 [--jobs N] [--seed 7]
+    python bench/bench_build.py --awards 1000,10000,100000 [--jobs N] [--seed 7] [--no-signing]
 """
 
 from __future__ import annotations
@@ -274,6 +274,9 @@ def main() -> None:
     parser.add_argument("--awards", default="1000,10000")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument(
+        "--no-signing", action="store_true", help="leave out the comparison with node's signing"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -288,7 +291,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="badgepages-bench-") as workdir:
         for size in (int(n) for n in args.awards.split(",")):
             bench_size(size, args.seed, args.jobs, Path(workdir))
-    subprocess.run([sys.executable, str(REPO / "bench" / "bench_signing.py")], check=False)
+    if not args.no_signing:
+        subprocess.run([sys.executable, str(REPO / "bench" / "bench_signing.py")], check=False)
 
 
 if __name__ == "__main__":

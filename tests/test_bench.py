@@ -1,0 +1,36 @@
+"""The build benchmark runs end to end: every case, at two sizes (figures are not checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_build.py"
+CASES = (
+    "clean signed build",
+    "footprint",
+    "file system alone",
+    "nothing changed",
+    "one award added",
+    "one award revoked",
+    "criteria edited",
+    "check, warm cache",
+    "check, cold cache",
+)
+
+
+def test_the_benchmark_measures_every_case_at_each_size() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--awards", "7,12", "--jobs", "2", "--no-signing"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    sizes = run.stdout.split(" awards, 2 workers\n")
+    assert [part.rsplit("\n", 1)[-1] for part in sizes[:-1]] == ["7", "12"]
+    for report in sizes[1:]:
+        for case in CASES:
+            assert case in report, case
