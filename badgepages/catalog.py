@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from badgepages import records
 from badgepages.cache import RecordCache, code_version, digest
@@ -545,33 +545,38 @@ class _Loader:
         languages = self.config.languages
         context = digest(code_version(), *languages)
         cache = RecordCache(self.config.root, context)
-        files: list[tuple[str, str, bytes | None, str]] = []
+        files: list[tuple[str, str, str, Any]] = []  # slug, display, key, record (None: to read)
+        unread: list[tuple[int, os.stat_result, str, bytes]] = []  # where, stamp, display, bytes
         for slug, display, file in self._files(RECIPIENTS_DIR):
             try:
                 status = os.stat(file)
             except OSError as exc:
                 self._error(SourceLocation(display), f"cannot read file: {exc.strerror}")
                 continue
-            key = cache.known(display, status)
-            if key is not None:
-                files.append((slug, display, None, key))
+            known = cache.known(display, status)
+            if known is not None:
+                files.append((slug, display, *known))
                 continue
             raw, problems = read_source(file, display)
             if raw is None:
                 self.problems.extend(problems)
                 continue
             key = digest(context, display, raw)
-            cache.stamp(display, status, key)
-            files.append((slug, display, raw, key))
-        missing = [(key, (d, raw)) for _, d, raw, key in files if raw and cache.get(key) is None]
+            record = cache.recall(display, key)
+            if record is None:
+                unread.append((len(files), status, display, raw))
+            else:
+                cache.keep(display, status, key, record)
+            files.append((slug, display, key, record))
         read = map_in_order(
-            functools.partial(_read_recipient, languages), [m[1] for m in missing], self.jobs
+            functools.partial(_read_recipient, languages), [u[2:] for u in unread], self.jobs
         )
-        for (key, _), record in zip(missing, read, strict=True):
-            cache.put(key, record)
+        for (at, status, display, _), record in zip(unread, read, strict=True):
+            slug, _, key, _ = files[at]
+            cache.keep(display, status, key, record)
+            files[at] = (slug, display, key, record)
         cache.save()
-        for slug, display, _, key in files:
-            record = cache.get(key)
+        for slug, display, key, record in files:
             if record[2]:
                 self.problems.extend(records.diagnostics_of(display, record))
             person = record[0]

@@ -1,8 +1,10 @@
-"""The artifact cache: what the last builds used stays, the rest goes, packs stay small."""
+"""The build cache: source records follow the files; of artifacts, what the last builds used
+stays, the rest goes, packs stay small."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -10,7 +12,83 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from badgepages.cache import ObjectStore
+from badgepages.cache import CACHE_DIR, ObjectStore, RecordCache
+
+
+OLD = 1_000_000_000  # seconds since 1970: a file stamped then is safely older than any save
+
+
+def source_files(root: Path, count: int) -> dict[str, os.stat_result]:
+    """Write ``count`` source files last changed long ago; return their stamps by name."""
+    stamps = {}
+    for number in range(count):
+        name = f"recipients/r{number}.yaml"
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_text(f"name: R{number}\n")
+        os.utime(root / name, (OLD, OLD))
+        stamps[name] = os.stat(root / name)
+    return stamps
+
+
+def remembered(root: Path, stamps: dict[str, os.stat_result]) -> RecordCache:
+    """Do what loading does with every file read: keep its record, then save."""
+    cache = RecordCache(root, "context")
+    for name, status in stamps.items():
+        cache.keep(name, status, f"key of {name}", ("record of", name))
+    cache.save()
+    return RecordCache(root, "context")
+
+
+def test_a_file_unchanged_since_it_was_read_is_known_by_its_stamp(tmp_path: Path) -> None:
+    stamps = source_files(tmp_path, 3)
+    cache = remembered(tmp_path, stamps)
+    name = "recipients/r1.yaml"
+    assert cache.known(name, stamps[name]) == (f"key of {name}", ("record of", name))
+    assert RecordCache(tmp_path, "other languages").known(name, stamps[name]) is None
+
+
+def test_a_changed_file_is_read_again_and_its_record_found_by_content(tmp_path: Path) -> None:
+    stamps = source_files(tmp_path, 3)
+    cache = remembered(tmp_path, stamps)
+    name = "recipients/r1.yaml"
+    os.utime(tmp_path / name, (OLD + 5, OLD + 5))  # touched: same content, new stamp
+    assert cache.known(name, os.stat(tmp_path / name)) is None
+    assert cache.recall(name, f"key of {name}") == ("record of", name)
+    assert cache.recall(name, "key of other content") is None
+
+
+def test_a_file_changed_as_the_cache_was_saved_is_read_again(tmp_path: Path) -> None:
+    name = "recipients/r0.yaml"
+    (tmp_path / "recipients").mkdir()
+    (tmp_path / name).write_text("name: R\n")  # stamped now: an edit this second keeps it
+    cache = remembered(tmp_path, {name: os.stat(tmp_path / name)})
+    assert cache.known(name, os.stat(tmp_path / name)) is None
+
+
+def test_one_changed_file_rewrites_one_shard_and_a_damaged_shard_loses_only_its_files(
+    tmp_path: Path,
+) -> None:
+    stamps = source_files(tmp_path, 300)
+    remembered(tmp_path, stamps)
+    shards = tmp_path / CACHE_DIR / "records.d"
+    before = {shard.name: shard.read_bytes() for shard in shards.iterdir()}
+    assert len(before) == RecordCache.SHARDS
+
+    cache = RecordCache(tmp_path, "context")
+    for name, status in stamps.items():
+        assert cache.known(name, status) is not None
+    (tmp_path / "recipients/r7.yaml").write_text("name: Seven\n")
+    cache.keep("recipients/r7.yaml", os.stat(tmp_path / "recipients/r7.yaml"), "new", ("new",))
+    cache.save()
+    after = {shard.name: shard.read_bytes() for shard in shards.iterdir()}
+    rewritten = [name for name in before if before[name] != after[name]]
+    assert len(rewritten) == 1
+
+    (shards / rewritten[0]).write_bytes(b"damaged")
+    cache = RecordCache(tmp_path, "context")
+    lost = [name for name, status in stamps.items() if cache.known(name, status) is None]
+    assert "recipients/r7.yaml" in lost
+    assert 0 < len(lost) < 300 // 16
 
 
 def store_build(
