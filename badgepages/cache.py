@@ -19,7 +19,7 @@ import os
 import time
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -28,7 +28,7 @@ _RECORDS_DIR = "records.d"
 _OBJECTS_DIR = "objects"
 _INDEX_FILE = "index"
 _LOG_FILE = "index.log"  # what builds did since the index was last written whole
-_FORMAT = 2
+_FORMAT = 3
 
 
 @functools.cache
@@ -294,6 +294,24 @@ class ObjectIndex:
         return index
 
 
+class _Summary(NamedTuple):
+    """What the object index holds, told without reading it: its keys' hashes, the log's keys."""
+
+    generation: int  # of the index with its log
+    size: int  # objects in the index and stored by the log since (at most)
+    logged: int  # keys in the log
+    hashes: array[int]  # the CRC-32 of each key of the index, sorted
+    added: set[str]  # the keys the log stored
+
+    def may_hold(self, key: str) -> bool:
+        """Tell whether the cache may hold ``key``: never no when it does."""
+        if key in self.added:
+            return True
+        crc = zlib.crc32(key.encode())
+        at = bisect.bisect_left(self.hashes, crc)
+        return at < len(self.hashes) and self.hashes[at] == crc
+
+
 class ObjectStore:
     """Artifacts' bytes by input key, each checked against its content hash before reuse.
 
@@ -312,6 +330,7 @@ class ObjectStore:
     KEEP_BUILDS = 3
     LOG_FROM = 10_000  # objects: a smaller index is written whole by every build (quick)
     REWRITE_EVERY = 64  # builds at the most between two whole indexes
+    FEW_LOOKUPS = 64  # a change this small reads the index's head only (as one worker works)
 
     def __init__(self, root: Path) -> None:
         self.folder = root / CACHE_DIR / _OBJECTS_DIR
@@ -323,15 +342,59 @@ class ObjectStore:
     def index(self) -> ObjectIndex:
         """Return where each object lies, read when first needed (by a build that produces)."""
         try:
-            index = ObjectIndex.load(_read(self.folder / _INDEX_FILE))
+            index = ObjectIndex.load(self._read_index(whole=True)[1])
         except (TypeError, ValueError):  # damaged: the cache starts again
             return ObjectIndex()
-        self._replay(index)
+        self._logged = 0
+        for generation, stored, used in self._log(index.generation):
+            for key, pack, offset, size, sha256 in stored:
+                index.put(key, Stored(pack, offset, size, sha256), generation)
+            index.mark(used, generation)
+            index.generation = generation
+            self._logged += len(stored) + len(used)
         return index
 
-    def _replay(self, index: ObjectIndex) -> None:
-        """Apply the log's records to the index, up to the first one that is not whole."""
-        base = index.generation
+    @functools.cached_property
+    def _summary(self) -> _Summary:
+        """Return what the index holds, told from its keys' hashes and the log alone."""
+        try:
+            generation, hashes = self._read_index(whole=False)[0]
+            crcs = array("q", hashes)
+        except (TypeError, ValueError):  # no index, or damaged: the log may still hold keys
+            generation, crcs = 0, array("q")
+        added: set[str] = set()
+        logged = 0
+        for logged_generation, stored, used in self._log(generation):
+            added.update(key for key, *_ in stored)
+            logged += len(stored) + len(used)
+            generation = logged_generation
+        return _Summary(generation, len(crcs) + len(added), logged, crcs, added)
+
+    def _read_index(self, *, whole: bool) -> tuple[Any, Any]:
+        """Return the index file's head (generation, key hashes) and, if ``whole``, its body.
+
+        The head comes first in the file: a build that looks up a few keys reads only it.
+        """
+        try:
+            with open(self.folder / _INDEX_FILE, "rb") as stream:
+                version, *head = marshal.load(stream)
+                if version != (_FORMAT, code_version()):
+                    return None, None
+                return head, marshal.load(stream) if whole else None
+        except (OSError, ValueError, EOFError, TypeError):
+            return None, None
+
+    def _write_index(self, index: ObjectIndex) -> None:
+        hashes = array("q", sorted(map(zlib.crc32, map(str.encode, index.keys))))
+        head = ((_FORMAT, code_version()), index.generation, hashes.tobytes())
+        with contextlib.suppress(OSError):
+            file = self.folder / _INDEX_FILE
+            temporary = file.with_name(f"{file.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(marshal.dumps(head) + marshal.dumps(index.dump()))
+            os.replace(temporary, file)
+
+    def _log(self, base: int) -> Iterator[tuple[int, list[Any], list[str]]]:
+        """Yield the log's records after generation ``base``, up to the first not whole."""
         try:
             log = open(self.folder / _LOG_FILE, "rb")  # noqa: SIM115 (closed below)
         except OSError:
@@ -339,20 +402,26 @@ class ObjectStore:
         with log, contextlib.suppress(ValueError, EOFError, TypeError):
             while True:
                 generation, stored, used = marshal.load(log)
-                if generation <= base:
-                    continue  # from before the index was last written whole
-                for key, pack, offset, size, sha256 in stored:
-                    index.put(key, Stored(pack, offset, size, sha256), generation)
-                index.mark(used, generation)
-                index.generation = generation
-                self._logged += len(stored) + len(used)
+                if generation > base:  # else from before the index was last written whole
+                    yield generation, stored, used
 
-    def open(self) -> None:
-        """Read the index now, before workers fork (each would read it again)."""
-        self.index  # noqa: B018
+    def open(self, lookups: int) -> None:
+        """Get ready for ``lookups`` lookups, before workers fork (each would read again).
+
+        A few (a small change) read only the index's head; more read the whole index.
+        """
+        if lookups <= self.FEW_LOOKUPS:
+            self._summary  # noqa: B018
+        else:
+            self.index  # noqa: B018
+
+    def _has_index(self) -> bool:
+        return "index" in self.__dict__  # read (functools.cached_property)
 
     def load(self, key: str) -> bytes | None:
         """Return the verified bytes of ``key``'s object, or None (absent or not intact)."""
+        if not self._has_index() and not self._summary.may_hold(key):
+            return None
         place = self.index.find(key)
         if place is None:
             return None
@@ -373,7 +442,7 @@ class ObjectStore:
         try:
             if self._writer is None or self._writer[0] != os.getpid():
                 self.folder.mkdir(parents=True, exist_ok=True)
-                pack = f"{self.index.generation + 1}-{os.getpid()}.pack"
+                pack = f"{self._generation() + 1}-{os.getpid()}.pack"
                 flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
                 descriptor = os.open(self.folder / pack, flags, 0o644)
                 self._writer = (os.getpid(), pack, descriptor, os.fstat(descriptor).st_size)
@@ -385,32 +454,42 @@ class ObjectStore:
             return None
         return Stored(pack, size, len(data), sha256)
 
+    def _generation(self) -> int:
+        return self.index.generation if self._has_index() else self._summary.generation
+
     def save(self, stored: dict[str, Stored], used: list[str], site: list[str]) -> None:
         """Record what this build stored and used; ``site`` is every key its site holds."""
-        index = self.index
-        generation = index.generation + 1
         for descriptor in self._readers.values():
             os.close(descriptor)
         self._readers.clear()
-        for key, place in stored.items():
-            index.put(key, place, generation)
-        index.mark(used, generation)
-        index.generation = generation
-        self._logged += len(stored) + len(used)
-        log_is_short = self._logged * 8 < len(index) and len(index) >= self.LOG_FROM
-        if log_is_short and generation % self.REWRITE_EVERY:
+        if self._has_index():
+            generation, size, logged = self.index.generation, len(self.index), self._logged
+        else:
+            generation, size, logged, *_ = self._summary
+        generation += 1
+        logged += len(stored) + len(used)
+        size += len(stored)
+        if logged * 8 < size and size >= self.LOG_FROM and generation % self.REWRITE_EVERY:
             record = (generation, [(key, *place) for key, place in stored.items()], used)
-            with contextlib.suppress(OSError):
+            try:
                 with open(self.folder / _LOG_FILE, "ab") as log:
                     log.write(marshal.dumps(record))
+            except OSError:
+                pass  # the index is written whole instead
+            else:
+                if self._has_index():  # as the next build will read it
+                    self._record(self.index, stored, used, generation)
+                    self._logged = logged
                 return
+        index = self.index
+        self._record(index, stored, used, generation)
         index.mark(site, generation)
         oldest = generation - self.KEEP_BUILDS
         index = index.kept([at for at, last in enumerate(index.last_used) if last > oldest])
         with contextlib.suppress(OSError):
             index = self._compact(index)
         self.index = index
-        _write(self.folder / _INDEX_FILE, index.dump())
+        self._write_index(index)
         with contextlib.suppress(OSError):
             (self.folder / _LOG_FILE).unlink(missing_ok=True)
         self._logged = 0
@@ -419,6 +498,15 @@ class ObjectStore:
             for pack in self.folder.glob("*.pack"):
                 if pack.name not in live:
                     pack.unlink()
+
+    @staticmethod
+    def _record(
+        index: ObjectIndex, stored: dict[str, Stored], used: list[str], generation: int
+    ) -> None:
+        for key, place in stored.items():
+            index.put(key, place, generation)
+        index.mark(used, generation)
+        index.generation = generation
 
     def _compact(self, index: ObjectIndex) -> ObjectIndex:
         """Rewrite the objects of packs that are mostly stale into one new pack."""

@@ -98,7 +98,7 @@ def execute(
     kept = len(plan) - len(todo)
     if todo:
         ctx.warm_up()
-        store.open()
+        store.open(len(todo))
     realize = functools.partial(_realize, ctx, store, output.target)
     results: list[_Result] = []
     problems: list[Diagnostic] = []
