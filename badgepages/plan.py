@@ -387,11 +387,13 @@ def _recipient_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Colum
     shown = [recipient for recipient, _ in planned]
     visibilities = [visibility for _, visibility in planned]
     slugs = [recipient.slug for recipient in shown]
-    # Fixed-length hashes joined, as for awards: one hash per recipient, not per page.
+    day = ctx.build_date
+    # Fixed-length hashes joined, as for awards: one hash per recipient, not per page; and
+    # that of its awards (each its digest and status) in one call.
     keys = [
         f"recipient-page:{prints.pages}{recipient.digest}"
-        f"{digest(*_earners(ctx, catalog.entries_of_recipient(recipient.slug)))}:"
-        for recipient in shown
+        f"{digest(''.join([f'{e.digest}{e.status(day)}:' for e in awards]))}:"
+        for recipient, awards in zip(shown, map(catalog.entries_of_recipient, slugs), strict=True)
     ]
     return _pages(ctx, "recipient-page", urls.recipient_page, slugs, keys, visibilities, shown)
 
