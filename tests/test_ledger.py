@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from badgepages import ledger as ledger_module
 from badgepages.cache import CACHE_DIR
 from badgepages.ledger import LEDGER_FILE, STATUS_LIST_SIZE, Ledger, load_ledger, write_ledger
 from tests.conftest import Project
@@ -118,6 +119,26 @@ def test_indexes_are_stable_and_never_reused(batches: list[set[str]]) -> None:
         indexes = [e.status_index for e in ledger.awards.values()]
         assert len(set(indexes)) == len(indexes)
         assert all(0 <= i < STATUS_LIST_SIZE for i in indexes)
+
+
+@given(st.lists(st.integers(1, 7), max_size=6))
+def test_a_full_status_list_hands_new_awards_to_the_next(batches: list[int]) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ledger_module, "STATUS_LIST_CAPACITY", 4)
+        ledger = Ledger()
+        for number, size in enumerate(batches):
+            before = ledger.awards
+            ledger = ledger.updated(((f"a{number}-{i}", "b", "active") for i in range(size)), {})
+            assert all(ledger.awards[award_id] == entry for award_id, entry in before.items())
+        by_list: dict[int, list[int]] = {}
+        for entry in ledger.awards.values():
+            by_list.setdefault(entry.status_list, []).append(entry.status_index)
+        assert sorted(by_list) == list(range(1, len(by_list) + 1))  # filled in order
+        for number, indexes in by_list.items():
+            assert len(set(indexes)) == len(indexes)
+            assert len(indexes) <= 4
+            if number < len(by_list):
+                assert len(indexes) == 4  # a list is full before the next opens
 
 
 def test_the_ledger_is_replaced_whole_or_not_at_all(
