@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from badgepages.cache import CACHE_DIR, ObjectStore, RecordCache
 
-
 OLD = 1_000_000_000  # seconds since 1970: a file stamped then is safely older than any save
 
 
