@@ -762,7 +762,6 @@ def _digest(*files: Path) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
-@functools.cache  # a few thousand days and durations: 100,000 awards share them
 def _expiry(issued: int, duration: str) -> int:
     """Return the day (ordinal) ``duration`` (2y, 18m, 6w, 90d) after ``issued``."""
     start = date.fromordinal(issued)
