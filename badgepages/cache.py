@@ -19,7 +19,7 @@ import os
 import time
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -362,15 +362,26 @@ class _Head(NamedTuple):
         )
 
     @classmethod
-    def load(cls, raw: Any, log: Iterable[tuple[int, list[Any], list[str]]]) -> _Head:
-        """Return the head marshal read, with what the log stored since (empty if damaged)."""
+    def load(cls, raw: Any, log: Callable[[int], Iterable[_LogRecord]]) -> _Head:
+        """Return the head marshal read (empty if damaged), with what ``log`` stored since."""
         try:
-            generation, hashes, packs, *numbers, sha256s = raw
-            pack_of, offsets, sizes = array("l", numbers[0]), array("q"), array("q")
-            offsets.frombytes(numbers[1])
-            sizes.frombytes(numbers[2])
+            generation, hashes, packs, pack_of_data, offsets_data, sizes_data, sha256s = raw
+            pack_of, offsets, sizes = array("l"), array("q"), array("q")
+            pack_of.frombytes(pack_of_data)
+            offsets.frombytes(offsets_data)
+            sizes.frombytes(sizes_data)
+            if not (
+                isinstance(generation, int)
+                and isinstance(hashes, bytes)
+                and isinstance(sha256s, bytes)
+                and isinstance(packs, list)
+                and all(isinstance(pack, str) for pack in packs)
+            ):
+                raise TypeError("not an index head")
             count = len(hashes) // _KEY_HASH
-            if {len(pack_of), len(offsets), len(sizes), len(sha256s) // 32} != {count}:
+            if len(hashes) % _KEY_HASH or len(sha256s) != 32 * count:
+                raise ValueError("hashes cut short")
+            if {len(pack_of), len(offsets), len(sizes)} != {count}:
                 raise ValueError("columns of different lengths")
             if max(pack_of, default=-1) >= len(packs):
                 raise ValueError("unknown pack")
@@ -379,13 +390,29 @@ class _Head(NamedTuple):
             pack_of, offsets, sizes = array("l"), array("q"), array("q")
         added: dict[str, Stored] = {}
         logged = 0
-        for logged_generation, stored, used in log:
-            if logged_generation > generation:
-                added.update((key, Stored(*place)) for key, *place in stored)
-                logged += len(stored) + len(used)
-                generation = logged_generation
+        for logged_generation, stored, used in log(generation):
+            added.update(stored)
+            logged += len(stored) + len(used)
+            generation = logged_generation
         places = (packs, pack_of, offsets, sizes, sha256s)
         return cls(generation, count + len(added), logged, _Hashes(hashes), places, added)
+
+
+# A build's record in the index's log: its generation, what it stored, and what it used.
+_LogRecord = tuple[int, list[tuple[str, Stored]], list[str]]
+
+
+def _place(key: object, pack: object, offset: object, size: object, sha256: object) -> Stored:
+    """Return where a logged object lies; raise TypeError if the record is damaged."""
+    if not (
+        isinstance(key, str)
+        and isinstance(pack, str)
+        and isinstance(offset, int)
+        and isinstance(size, int)
+        and isinstance(sha256, str)
+    ):
+        raise TypeError("damaged record")
+    return Stored(pack, offset, size, sha256)
 
 
 class ObjectStore:
@@ -423,8 +450,8 @@ class ObjectStore:
             return ObjectIndex()
         self._logged = 0
         for generation, stored, used in self._log(index.generation):
-            for key, pack, offset, size, sha256 in stored:
-                index.put(key, Stored(pack, offset, size, sha256), generation)
+            for key, place in stored:
+                index.put(key, place, generation)
             index.mark(used, generation)
             index.generation = generation
             self._logged += len(stored) + len(used)
@@ -433,8 +460,7 @@ class ObjectStore:
     @functools.cached_property
     def _head(self) -> _Head:
         """Return where each object lies by a hash of its key: the index file's head."""
-        head = self._read_index(whole=False)[0]
-        return _Head.load(head, self._log(head[0] if head else 0))
+        return _Head.load(self._read_index(whole=False)[0], self._log)
 
     def _read_index(self, *, whole: bool) -> tuple[Any, Any]:
         """Return the index file's head (generation, key hashes) and, if ``whole``, its body.
@@ -458,7 +484,7 @@ class ObjectStore:
             temporary.write_bytes(marshal.dumps(head) + marshal.dumps(index.dump()))
             os.replace(temporary, file)
 
-    def _log(self, base: int) -> Iterator[tuple[int, list[Any], list[str]]]:
+    def _log(self, base: int) -> Iterator[_LogRecord]:
         """Yield the log's records after generation ``base``, up to the first not whole."""
         try:
             log = open(self.folder / _LOG_FILE, "rb")  # noqa: SIM115 (closed below)
@@ -467,8 +493,11 @@ class ObjectStore:
         with log, contextlib.suppress(ValueError, EOFError, TypeError):
             while True:
                 generation, stored, used = marshal.load(log)
+                if not isinstance(generation, int) or not all(isinstance(k, str) for k in used):
+                    raise TypeError("damaged record")
+                places = [(key, _place(key, *place)) for key, *place in stored]
                 if generation > base:  # else from before the index was last written whole
-                    yield generation, stored, used
+                    yield generation, places, used
 
     def open(self, lookups: int) -> None:
         """Get ready for ``lookups`` lookups, before workers fork (each would read again).

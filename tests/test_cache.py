@@ -4,6 +4,7 @@ stays, the rest goes, packs stay small."""
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import tempfile
 from pathlib import Path
@@ -175,6 +176,46 @@ def test_a_damaged_log_loses_only_what_it_no_longer_says(
     assert reopened.load("first") == b"1"
     assert reopened.load("second") is None  # produced again by the next build
     assert reopened.load("o5") == b"object 5"
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        (99, [("third", "pack", "offset", 1, "00")], []),  # a place of the wrong type
+        (99, [("third",)], []),  # a place cut short
+        ("99", [], []),  # a generation that is no number
+        (99, 5, []),
+        (99, [], [3]),  # a key that is no text
+    ],
+)
+@pytest.mark.parametrize("lookups", [1, 1_000])  # the index's head, or the whole index
+def test_a_log_record_of_the_wrong_shape_is_where_the_log_ends(
+    tmp_path: Path, objects: dict[str, bytes], damaged: object, lookups: int
+) -> None:
+    store_build(tmp_path, {"first": b"1"}, list(objects))
+    log = tmp_path / ".badgepages-cache/objects/index.log"
+    with log.open("ab") as stream:
+        stream.write(marshal.dumps(damaged))
+    reopened = ObjectStore(tmp_path)
+    reopened.open(lookups)
+    assert reopened.load("first") == b"1"
+    assert reopened.load("third") is None
+    assert reopened.load("o5") == b"object 5"
+
+
+@pytest.mark.parametrize("head", [7, (1, b"short", [], b"", b"", b"", b""), None])
+@pytest.mark.parametrize("lookups", [1, 1_000])
+def test_a_damaged_index_only_loses_objects(
+    tmp_path: Path, objects: dict[str, bytes], head: object, lookups: int
+) -> None:
+    index = tmp_path / ".badgepages-cache/objects/index"
+    version = marshal.loads(index.read_bytes())[0]
+    index.write_bytes(marshal.dumps((version, head)) + b"damaged")
+    reopened = ObjectStore(tmp_path)
+    reopened.open(lookups)
+    assert reopened.load("o5") is None  # made again by the next build
+    store_build(tmp_path, {"new": b"n"}, list(objects))
+    assert ObjectStore(tmp_path).load("new") == b"n"
 
 
 def test_objects_the_site_holds_outlive_a_whole_rewrite(
