@@ -342,8 +342,8 @@ class _Head(NamedTuple):
         sha256 = sha256s[at * 32 : at * 32 + 32].hex()
         return Stored(packs[pack_of[at]], offsets[at], sizes[at], sha256)
 
-    @classmethod
-    def of(cls, index: ObjectIndex) -> tuple[Any, ...]:
+    @staticmethod
+    def of(index: ObjectIndex) -> tuple[Any, ...]:
         """Return the head of an index as marshal writes it."""
         hashes = list(map(_key_hash, index.keys))
         order = sorted(range(len(hashes)), key=hashes.__getitem__)
@@ -403,13 +403,14 @@ _LogRecord = tuple[int, list[tuple[str, Stored]], list[str]]
 
 
 def _place(key: object, pack: object, offset: object, size: object, sha256: object) -> Stored:
-    """Return where a logged object lies; raise TypeError if the record is damaged."""
+    """Return where a logged object lies; raise TypeError or ValueError if it is damaged."""
     if not (
         isinstance(key, str)
         and isinstance(pack, str)
         and isinstance(offset, int)
         and isinstance(size, int)
         and isinstance(sha256, str)
+        and len(bytes.fromhex(sha256)) == 32  # ValueError if not hexadecimal
     ):
         raise TypeError("damaged record")
     return Stored(pack, offset, size, sha256)

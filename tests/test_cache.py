@@ -182,6 +182,7 @@ def test_a_damaged_log_loses_only_what_it_no_longer_says(
     "damaged",
     [
         (99, [("third", "pack", "offset", 1, "00")], []),  # a place of the wrong type
+        (99, [("third", "pack", 0, 1, "zz")], []),  # a digest that is no digest
         (99, [("third",)], []),  # a place cut short
         ("99", [], []),  # a generation that is no number
         (99, 5, []),
