@@ -456,7 +456,7 @@ class _Loader:
                     "a published award cannot be deleted: put it back and revoke it "
                     f"(badgepages revoke {award_id} --reason …), or erase the recipient",
                 )
-            elif entry.state != "active" and _entry_state(present[award_id]) == "active":
+            elif entry.state != "active" and current[award_id].state == "active":
                 self._error(
                     present[award_id].at("entry"),
                     f"award '{award_id}' was published as {entry.state}: this cannot be undone",
@@ -746,12 +746,6 @@ class _Loader:
 def _read_recipient(languages: Sequence[str], item: tuple[str, bytes]) -> records.RecipientRecord:
     display, raw = item
     return records.read_recipient(display, raw, languages)
-
-
-def _entry_state(entry: _Pending) -> LedgerState:
-    if entry.recipient.erased_on is not None:
-        return "erased"
-    return "revoked" if entry.record[6] else "active"
 
 
 def _digest(*files: Path) -> str:
