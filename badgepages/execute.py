@@ -2,7 +2,8 @@
 
 An artifact whose key the standby copy already holds (and whose file is intact) is kept
 as it is; one the cache holds is copied from it after its content hash is checked; the rest
-are produced by the workers, written straight to disk and added to the cache. The site is
+are produced by the workers, written straight to disk and added to the cache, unless
+making them is cheaper than reading them back (BuildContext.keeps). The site is
 never held in memory, and the output does not depend on the number of workers. Any failure
 becomes a diagnostic at the artifact's source (or the theme file and line of a template),
 and nothing is swapped in: the published site stays as it was.
@@ -139,7 +140,8 @@ def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Ar
     Return the fields of a :class:`_Result`, as a plain tuple.
     """
     try:
-        data = store.load(artifact.key)
+        kept = ctx.keeps(artifact.producer)
+        data = store.load(artifact.key) if kept else None
         produced = data is None
         if data is None:
             data = PRODUCERS[artifact.producer](ctx, *artifact.args)
@@ -152,7 +154,7 @@ def _realize(ctx: BuildContext, store: ObjectStore, target: Target, artifact: Ar
         return (artifact.route, None, True, None, None, diagnose(artifact, error, ctx), None)
     status = written.status
     entry = (artifact.key, status.st_size, status.st_mtime_ns)
-    stored = store.add(data, hashlib.sha256(data).hexdigest()) if produced else None
+    stored = store.add(data, hashlib.sha256(data).hexdigest()) if produced and kept else None
     place = (stored.pack, stored.offset, stored.size, stored.sha256) if stored else None
     return (artifact.route, entry, produced, written.temporary, place, None, None)
 

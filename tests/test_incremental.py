@@ -179,12 +179,36 @@ def test_a_damaged_cache_entry_is_produced_again_never_published(
     assert files(tmp_path / "second") == expected
 
 
-def test_the_cache_is_used_by_a_fresh_output(project: Project, tmp_path: Path) -> None:
+def _forbid(monkeypatch: pytest.MonkeyPatch, *producers: str) -> None:
+    """Make these producers fail: what they would make must come from the cache."""
+
+    def fail(*args: object) -> bytes:
+        raise AssertionError("made again instead of taken from the cache")
+
+    for producer in producers:
+        monkeypatch.setitem(produce.PRODUCERS, producer, fail)
+
+
+def test_a_fresh_output_takes_costly_files_from_the_cache_and_makes_cheap_ones(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.build(tmp_path / "first")
+    _forbid(monkeypatch, "credential", "badge-page", "badge-card", "home-page", "status-list")
     options = BuildOptions(EXAMPLE_DAY, out_dir=tmp_path / "second", signing_secret=project.secret)
     report = build(project.root, options)
-    assert report.execution.produced == 0
-    assert report.execution.copied == report.files
+    assert files(tmp_path / "second") == files(tmp_path / "first")
+    # Pages filled in from stencils and plain JSON are made again: cheaper than reading back.
+    assert 0 < report.execution.produced < report.files
+    assert report.execution.copied == report.files - report.execution.produced
+
+
+def test_the_cache_keeps_award_pages_a_theme_renders_whole(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.edit("theme/templates/award.html", "{# badgepages: stencil #}\n", "")
+    project.build(tmp_path / "first")
+    _forbid(monkeypatch, "award-page")
+    project.build(tmp_path / "second")
     assert files(tmp_path / "second") == files(tmp_path / "first")
 
 
