@@ -12,24 +12,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import (
-    csvimport,
-    editing,
-    erasure,
-    failures,
-    fetching,
-    hosts,
-    preview,
-    publish,
-    s3,
-    schemas,
-    transaction,
-    verify,
-)
+from badgepages import failures, hosts, transaction
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, plural, summarize
@@ -47,6 +34,11 @@ from badgepages.render import check_theme
 from badgepages.signing import UnsafeCredentialError
 from badgepages.summary import render_summary
 from badgepages.workers import default_jobs
+
+# A command imports the modules only it uses when it runs (verify, serve, publish, the source
+# edits): `build` and `check`, run on every pull request, do not load them.
+if TYPE_CHECKING:
+    from badgepages import editing
 
 
 def build_date() -> date:
@@ -198,6 +190,8 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Build, serve on 127.0.0.1 as GitHub Pages would, and rebuild whenever a source changes."""
+    from badgepages import preview
+
     out = args.out or (args.root / "_site")
     on_error = functools.partial(_report_failure, args=args)
     try:
@@ -269,6 +263,8 @@ def cmd_award(args: argparse.Namespace) -> int:
 
 
 def _award_recipients(args: argparse.Namespace, edit: transaction.Edit) -> int:
+    from badgepages import editing
+
     known = sorted(p.stem for p in (args.root / RECIPIENTS_DIR).glob("*.yaml"))
     for slug in (s for s in args.recipients if s not in known):
         hint = did_you_mean(slug, known)
@@ -284,6 +280,8 @@ def _award_recipients(args: argparse.Namespace, edit: transaction.Edit) -> int:
 
 
 def _award_csv(args: argparse.Namespace) -> int:
+    from badgepages import csvimport
+
     try:
         raw = args.csv.read_bytes()
     except OSError as error:
@@ -311,6 +309,8 @@ def _apply_changes(
     changes: Sequence[editing.RecipientChange],
     summary: Callable[[Sequence[editing.PreparedFile]], str] | None,
 ) -> int:
+    from badgepages import editing
+
     try:
         prepared = editing.prepare_changes(args.root / RECIPIENTS_DIR, changes)
     except editing.EditError as error:
@@ -330,6 +330,8 @@ def _apply_changes(
 
 def cmd_revoke(args: argparse.Namespace) -> int:
     """Revoke an award: its URLs keep answering, with the revoked status and the reason."""
+    from badgepages import editing
+
     today = build_date()
     try:
         with _editing(args, "revoke") as edit:
@@ -349,6 +351,8 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 def cmd_unrevoke(args: argparse.Namespace) -> int:
     """Undo a revocation (e.g. one made by mistake): the award is valid again."""
+    from badgepages import editing
+
     try:
         with _editing(args, "unrevoke") as edit:
             file, text = editing.unrevoke_award(args.root / RECIPIENTS_DIR, args.award_id)
@@ -365,6 +369,8 @@ def cmd_unrevoke(args: argparse.Namespace) -> int:
 
 def cmd_new_badge(args: argparse.Namespace) -> int:
     """Write a commented badge skeleton and a placeholder image."""
+    from badgepages import editing
+
     config, problems = load_config(args.root)
     if config is None and not (args.root / CONFIG_FILE).is_file():
         print(problems[0].text, file=sys.stderr)
@@ -388,6 +394,8 @@ def cmd_new_badge(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify a badge and print a plain verdict with one line per check; 0 only when valid."""
+    from badgepages import fetching, verify
+
     if args.site:
         try:
             base_url = args.base_url or load_config_base_url(args.site)
@@ -423,12 +431,16 @@ _VERDICTS = {
 
 def load_config_base_url(site: Path) -> str:
     """Return the base URL a built site was made for, read from its issuer profile."""
+    from badgepages import fetching, verify
+
     issuer = verify.parse_json(fetching.read_file(site / "issuer.json"))
     return str(issuer["id"]).removesuffix("issuer.json")
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
     """Erase a recipient's personal data; their awards stay as withdrawn records."""
+    from badgepages import erasure
+
     file = args.root / RECIPIENTS_DIR / f"{args.recipient}.yaml"
     missing = f"no recipient file {RECIPIENTS_DIR}/{args.recipient}.yaml"
     if not file.is_file():
@@ -459,6 +471,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """Publish the built site to S3-compatible object storage: changed objects only."""
+    from badgepages import publish, s3
+
     site = args.site
     if site is None:
         config, problems = load_config(args.root)
@@ -492,6 +506,8 @@ def _built_for(site: Path) -> str:
 
 def cmd_schemas(args: argparse.Namespace) -> int:
     """Write the JSON Schemas that editors use to check the YAML sources."""
+    from badgepages import schemas
+
     written = schemas.write_schemas(args.root / schemas.SCHEMAS_DIR)
     print(f"wrote {len(written)} schemas to {schemas.SCHEMAS_DIR}/")
     return 0
