@@ -8,6 +8,7 @@ then measured, each case in a fresh process so that its time and memory are its 
 - the site's footprint: bytes and files per award (everything under an award's routes);
 - incremental builds: nothing changed, one award added, one revoked, one badge's criteria
   edited (what was rebuilt is printed), and ``badgepages check`` with a warm and a cold cache;
+- what a CI runner does: a build into a new folder with the cache restored;
 - signing throughput against node's ``vc.issue()`` (bench_signing.py), measured in the run.
 
     python bench/bench_build.py --awards 1000,10000,100000 [--jobs N] [--seed 7] [--no-signing]
@@ -201,6 +202,8 @@ def line(label: str, figures: dict[str, Any], unchanged: dict[str, Any] | None =
     """
     stages = " ".join(f"{k} {v:.2f}s" for k, v in figures["stages"].items())
     rebuilt = f", {figures['produced']} made" if "produced" in figures else ""
+    if figures.get("copied"):
+        rebuilt += f", {figures['copied']} from the cache"
     if unchanged is not None:
         rebuilt += f", {figures['wall'] - unchanged['wall']:+.2f} s over nothing changed"
     return (
@@ -267,6 +270,9 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
     figures = measure(root, out, secret, jobs, check_only=False)
     print(line(f"{BADGES[1]}'s criteria edited", figures))
     print(line("check, warm cache", measure(root, out, secret, jobs, check_only=True)))
+    # What a CI runner does: a new output folder, the cache restored by actions/cache.
+    fresh = measure(root, workdir / f"fresh-{awards}", secret, jobs, check_only=False)
+    print(line("new folder, cache restored", fresh))
     (root / ".badgepages-cache").rename(workdir / f"cache-{awards}")  # a cold cache
     print(line("check, cold cache", measure(root, out, secret, jobs, check_only=True)))
 

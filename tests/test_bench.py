@@ -16,6 +16,7 @@ CASES = (
     "one award revoked",
     "criteria edited",
     "check, warm cache",
+    "new folder, cache restored",
     "check, cold cache",
 )
 
