@@ -59,22 +59,41 @@ def publish(out: Path, files: dict[str, bytes]) -> None:
 _ROUTE = st.text(st.sampled_from("ab./\\\0\n"), max_size=8)
 
 
-@given(st.lists(_ROUTE, min_size=1, max_size=4))
-def test_a_manifest_is_trusted_only_when_every_route_is_inside(routes: list[str]) -> None:
-    def inside(route: str) -> bool:
-        try:
-            check_route(route)
-        except ValueError:
-            return False
-        return True
+def _outside_files(root: Path, out: Path) -> dict[str, bytes]:
+    state = out.parent / f".{out.name}.badgepages"
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and out not in p.parents and state not in p.parents
+    }
 
-    numbers = bytes(8 * len(routes))  # sizes and times
-    raw = (Manifest().dump(1)[0], 1, 0, routes, ["k"] * len(routes), numbers, numbers)
-    trusted = Manifest.load(raw, 1) is not None
-    if trusted:
-        assert all(inside(route) for route in routes)
-    elif not any("\n" in route for route in routes):  # a newline may be refused in doubt
-        assert not all(inside(route) for route in routes)
+
+@given(st.lists(_ROUTE, min_size=1, max_size=4))
+def test_a_build_removes_nothing_outside_the_site_whatever_its_manifest_names(
+    routes: list[str],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        out = root / "deep" / "site"
+        publish(out, {"index.html": b"v1"})
+        for route in routes:  # a file where each route leads, if outside the site
+            if "\0" not in route:
+                path = Path(os.path.normpath(f"{out}/{route}"))
+                if path.parent.is_dir() and not path.exists() and out not in path.parents:
+                    path.write_bytes(b"not the site's")
+        before = _outside_files(root, out)
+        file = out.parent / f".{out.name}.badgepages" / "manifest"
+        version, inode, generation, listed, keys, sizes, mtimes = marshal.loads(file.read_bytes())
+        numbers = bytes(8 * len(routes))
+        file.write_bytes(
+            marshal.dumps(
+                (version, inode, generation, [*listed, *routes], [*keys, *"k" * len(routes)],
+                 sizes + numbers, mtimes + numbers)
+            )
+        )  # fmt: skip
+        publish(out, {"index.html": b"v1"})  # what is not planned would be removed
+        assert _outside_files(root, out) == before
+        assert tree(out) == {"index.html": b"v1"}
 
 
 _KEYS = st.sampled_from("12")
@@ -274,7 +293,7 @@ def test_files_edited_by_hand_are_found_on_any_number_of_cores(tmp_path: Path, j
 
 
 @pytest.mark.parametrize("outside", ["../victim.txt", "a/../../victim.txt", "", "/etc/x", "a\\b"])
-def test_a_manifest_naming_a_file_outside_the_site_is_not_trusted(
+def test_a_manifest_naming_a_file_outside_the_site_never_has_it_removed(
     tmp_path: Path, outside: str
 ) -> None:
     out = tmp_path / "site"
