@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +23,38 @@ from badgepages.output import (
     OutputBusyError,
     SiteOutput,
     check_route,
+    encode_json,
     write_file,
 )
+
+# What the site's documents hold: texts (any character, lone surrogates too), integers of
+# any size, booleans, null, lists, and objects whose keys are texts or integers.
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(st.characters(codec=None)),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=4) | st.integers(-9, 9), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _outcome(encode: Callable[[object], bytes], document: object) -> bytes | type[Exception]:
+    try:
+        return encode(document)
+    except Exception as error:
+        return type(error)
+
+
+@given(_JSON)
+def test_json_is_written_as_the_standard_encoder_writes_it(document: object) -> None:
+    def standard(value: object) -> bytes:
+        return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+    assert _outcome(encode_json, document) == _outcome(standard, document)
 
 
 def stage(
