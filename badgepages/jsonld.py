@@ -2,7 +2,8 @@
 
 Documents of a known shape are canonicalised from a compiled template; the reference path
 (pyld, in :mod:`badgepages.jsonld_reference`) is imported only when a document needs it:
-pyld imports ``requests`` and ``asyncio`` (0.1 s), which a build that signs nothing skips.
+pyld imports its HTTP loaders (``asyncio``, and ``requests`` where installed: up to 0.1 s),
+which a build that signs nothing skips.
 """
 
 from __future__ import annotations

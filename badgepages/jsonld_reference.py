@@ -1,7 +1,7 @@
 """The reference JSON-LD path: pyld's expansion, RDF and RDFC-1.0, for what templates cannot do.
 
 :mod:`badgepages.jsonld` imports this module on first use: a build that signs nothing never
-loads pyld (and the ``requests`` and ``asyncio`` it imports).
+loads pyld (nor the HTTP loaders pyld imports, which the offline loader never uses).
 """
 
 from __future__ import annotations
