@@ -237,11 +237,11 @@ def split_sitemap(routes: Sequence[str]) -> list[list[str]]:
     hashes = list(map(zlib.crc32, map(str.encode, routes)))
     count = -(-len(routes) * 5 // (SITEMAP_LIMIT * 4))
     while True:
-        numbers = list(map(operator.mod, hashes, itertools.repeat(count)))
-        parts = [
-            list(itertools.compress(routes, map(operator.eq, numbers, itertools.repeat(part))))
-            for part in range(count)
-        ]
+        parts: list[list[str]] = [[] for _ in range(count)]
+        appends = [part.append for part in parts]
+        numbers = map(operator.mod, hashes, itertools.repeat(count))
+        for route, number in zip(routes, numbers, strict=True):
+            appends[number](route)  # one pass, where a pass per part read every route
         if max(map(len, parts)) <= SITEMAP_LIMIT:
             return [part for part in parts if part]
         count += 1
