@@ -12,7 +12,7 @@ import copy
 import json
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -218,20 +218,18 @@ def _is_absolute(iri: object) -> bool:
     return isinstance(iri, str) and _JS_ABSOLUTE_IRI.match(iri) is not None
 
 
-def _reserved_like_keys(value: object) -> Iterator[str]:
+def _reserved_like_keys(value: object, keywords: Collection[str]) -> Iterator[str]:
     """Yield keys that look like keywords but are not (jsonld.js drops them: invalid property)."""
-    from pyld.jsonld import KEYWORDS
-
     if isinstance(value, list):
         for item in value:
-            yield from _reserved_like_keys(item)
+            yield from _reserved_like_keys(item, keywords)
     elif isinstance(value, dict):
         for key, item in value.items():
             if key == "@context":
                 continue
-            if _KEYWORD_LIKE.match(key) and key not in KEYWORDS:
+            if _KEYWORD_LIKE.match(key) and key not in keywords:
                 yield f"reserved-looking key {key!r}"
-            yield from _reserved_like_keys(item)
+            yield from _reserved_like_keys(item, keywords)
 
 
 def _value_problems(value: Mapping[str, Any]) -> Iterator[str]:
@@ -276,7 +274,9 @@ def expand_checked(
     doc: Mapping[str, Any], loader: OfflineDocumentLoader = DEFAULT_LOADER
 ) -> tuple[list[Any], list[str]]:
     """Expand doc and return (expanded, problems) where problems lists safe-mode violations."""
-    problems = list(_reserved_like_keys(doc))
+    from pyld.jsonld import KEYWORDS  # with the reference path, on first use
+
+    problems = list(_reserved_like_keys(doc, KEYWORDS))
 
     def on_dropped(term: str | None) -> None:
         # None means a keyword-like key, already reported by _reserved_like_keys.
