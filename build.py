@@ -1,5 +1,5 @@
 """Entry point: ``python build.py ARGS`` does what the ``badgepages`` command does."""
 
-from badgepages.cli import main
+from badgepages.cli import run
 
-raise SystemExit(main())
+run()

@@ -1,5 +1,5 @@
 """``python -m badgepages``: the command line."""
 
-from badgepages.cli import main
+from badgepages.cli import run
 
-raise SystemExit(main())
+run()

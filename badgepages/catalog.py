@@ -27,7 +27,7 @@ from badgepages.ledger import State as LedgerState
 from badgepages.models import BadgeSource, TextSource, did_you_mean, validate_document
 from badgepages.sources import Loc, YamlDocument, read_source, read_yaml
 from badgepages.text import Localized, localize
-from badgepages.workers import collection_paused, map_in_order
+from badgepages.workers import collection_paused, keep_until_exit, map_in_order
 
 BADGES_DIR = "badges"
 RECIPIENTS_DIR = "recipients"
@@ -371,7 +371,9 @@ def load_catalog(root: Path, today: date, base_url: str | None = None, *, jobs: 
     problems.extend(loader.problems)
     if any(p.severity == "error" for p in problems):
         raise SourceError(problems)
-    return replace(catalog, warnings=tuple(sorted(set(problems))))
+    catalog = replace(catalog, warnings=tuple(sorted(set(problems))))
+    keep_until_exit(catalog)
+    return catalog
 
 
 class _Pending(NamedTuple):

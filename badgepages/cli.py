@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
-from badgepages import failures, hosts, transaction
+from badgepages import failures, hosts, transaction, workers
 from badgepages.catalog import BADGES_DIR, RECIPIENTS_DIR, load_catalog
 from badgepages.config import CONFIG_FILE, load_config
 from badgepages.diagnostics import Diagnostic, SourceError, plural, summarize
@@ -641,9 +641,24 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (README: "Exit statuses")."""
+# Commands that build once and end: the process exits without freeing what they built.
+_ONE_SHOT = frozenset({"build", "check"})
+
+
+def run() -> NoReturn:
+    """Run the ``badgepages`` command and exit (the entry point of the installed command)."""
+    workers.end_process(main(exits_after=True))
+
+
+def main(argv: Sequence[str] | None = None, *, exits_after: bool = False) -> int:
+    """Run the command line; return the exit status (README: "Exit statuses").
+
+    ``exits_after``: the process ends when this returns, so a build or check holds its
+    catalog to the end rather than free it (see :func:`badgepages.workers.end_process`).
+    """
     args = make_parser().parse_args(argv)
+    if exits_after and args.command in _ONE_SHOT:
+        workers.hold_until_exit()
     handler = args.handler
     try:
         status: int = handler(args)

@@ -33,7 +33,7 @@ from badgepages.output import OutputCollisionError, check_route
 from badgepages.policy import Visibility
 from badgepages.produce import BuildContext, split_sitemap
 from badgepages.urls import ImageKind
-from badgepages.workers import collection_paused
+from badgepages.workers import collection_paused, keep_until_exit
 
 THEME_STATIC = "static"
 
@@ -215,7 +215,9 @@ class _Fingerprints:
 def plan_site(ctx: BuildContext) -> Plan:
     """Return the plan of the whole site; set the context's sitemap routes from it."""
     with collection_paused():
-        return _plan_site(ctx)
+        plan = _plan_site(ctx)
+    keep_until_exit(plan)
+    return plan
 
 
 def _plan_site(ctx: BuildContext) -> Plan:

@@ -7,7 +7,8 @@ order: the results are the same either way, which the tests check. A process wit
 threads running (a server) never forks, as forking one is unsafe.
 
 Large sites also mean hundreds of thousands of long-lived objects: :func:`collection_paused`
-keeps Python's cyclic garbage collector from walking them over and over while they are built.
+keeps Python's cyclic garbage collector from walking them over and over while they are built,
+and a one-shot command exits without freeing them one by one (:func:`end_process`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import marshal
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
@@ -27,6 +29,9 @@ Result = TypeVar("Result")
 
 # The function and items the forked workers read (set just before the pool forks).
 _task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+# What a one-shot command holds until it exits (None: a process that frees as usual).
+_kept_until_exit: list[object] | None = None
 
 
 def default_jobs() -> int:
@@ -157,3 +162,33 @@ def collection_paused() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def hold_until_exit() -> None:
+    """Make this process hold what :func:`keep_until_exit` is given: it is about to exit.
+
+    Only for a process that builds once and ends with :func:`end_process`; a server that
+    rebuilds would hold every build it made.
+    """
+    global _kept_until_exit
+    _kept_until_exit = []
+
+
+def keep_until_exit(*objects: object) -> None:
+    """Hold large objects (a catalog, a plan) to the end of a process that exits at once.
+
+    Freeing a catalog of 100,000 awards object by object takes 0.2-0.3 s, which ends the
+    command no sooner: the operating system takes the memory back whole.
+    """
+    if _kept_until_exit is not None:
+        _kept_until_exit.extend(objects)
+
+
+def end_process(status: int) -> NoReturn:
+    """Exit with ``status``: at once if the process holds its objects, else as usual."""
+    if _kept_until_exit is None:
+        raise SystemExit(status)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+    os._exit(status)

@@ -41,7 +41,7 @@ from badgepages.ledger import write_ledger  # noqa: E402
 from badgepages.output import SiteOutput  # noqa: E402
 from badgepages.pipeline import BuildOptions, build_context, plan_of  # noqa: E402
 from badgepages.plan import plan_site  # noqa: E402
-from badgepages.workers import default_jobs  # noqa: E402
+from badgepages.workers import default_jobs, end_process, hold_until_exit  # noqa: E402
 from tests.site import copy_example  # noqa: E402
 
 DAY = date(2026, 11, 28)
@@ -290,8 +290,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         root, out, jobs, what = args.child
+        hold_until_exit()  # and end as the command does, freeing nothing
         child(Path(root), Path(out), int(jobs), what)
-        return
+        end_process(0)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     # Every case's files are deleted at the end of the run, not between cases: on a file
     # system that discards freed blocks online (ext4 mounted with `discard`, as here),

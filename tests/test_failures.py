@@ -244,6 +244,21 @@ def test_process_full_disk(project: Project, tmp_path: Path) -> None:
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_the_command_says_everything_before_it_exits(project: Project, command: str) -> None:
+    """A build or check exits without freeing its catalog: its output reaches a pipe whole."""
+    line = [sys.executable, "-m", "badgepages", "-C", str(project.root), command]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": BUILD_EPOCH}
+    env.pop("PYTHONUNBUFFERED", None)  # what reaches the pipe is what the command flushed
+    done = subprocess.run(line, capture_output=True, text=True, cwd=REPO, env=env, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.match(r"built \d+ files|\d+ badges?, ", done.stdout.splitlines()[-1])
+    project.write("recipients/bob.yaml", "name: Bob\nemail: nope\n")
+    done = subprocess.run(line, capture_output=True, text=True, cwd=REPO, env=env, check=False)
+    assert done.returncode == 1
+    assert "recipients/bob.yaml:2:" in done.stdout
+
+
 def test_process_interrupt(project: Project) -> None:
     result = run_injected(project, "badgepages.plan.code_version", "KeyboardInterrupt", "build")
     assert (result.returncode, result.stderr) == (130, "")
