@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -213,6 +214,20 @@ def line(label: str, figures: dict[str, Any], unchanged: dict[str, Any] | None =
     )
 
 
+def oldest_listed_award(root: Path, files: int = 200) -> tuple[Path, str]:
+    """Return the file and ``issued_on`` line of the oldest award among the first files'
+    holders who are named: first in its badge's list of holders, where a change moves most.
+    """
+    found: list[tuple[str, Path, str]] = []
+    for path in sorted((root / "recipients").glob("student-*.yaml"))[:files]:
+        text = path.read_text(encoding="utf-8")
+        if "public: true" in text and "revoked:" not in text:
+            for issued in re.findall(r"    issued_on: (\S+)\n", text):
+                found.append((issued, path, f"    issued_on: {issued}\n"))
+    _, path, line = min(found)
+    return path, line
+
+
 def file_system_floor(site: Path, copy: Path) -> tuple[float, int]:
     """Time making the site's folders and files again with nothing to compute: the disk's share.
 
@@ -260,6 +275,12 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
     revoked = added + f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
     person.write_text(text + revoked, encoding="utf-8")
     print(line("one award revoked", measure(root, out, secret, jobs, check_only=False), unchanged))
+    path, issued = oldest_listed_award(root)
+    text = path.read_text(encoding="utf-8")
+    revoked = f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
+    path.write_text(text.replace(issued, issued + revoked, 1), encoding="utf-8")
+    figures = measure(root, out, secret, jobs, check_only=False)
+    print(line("oldest named award revoked", figures, unchanged))
     badge = root / "badges" / f"{BADGES[1]}.yaml"
     text = badge.read_text(encoding="utf-8")
     criteria = text.replace(

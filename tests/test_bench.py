@@ -14,6 +14,7 @@ CASES = (
     "nothing changed",
     "one award added",
     "one award revoked",
+    "oldest named award revoked",
     "criteria edited",
     "check, warm cache",
     "new folder, cache restored",
