@@ -55,6 +55,15 @@ def is_listed_earner(award: Held) -> bool:
     return may_name(award.recipient) and not award.is_revoked
 
 
+def has_place_among_earners(award: Held) -> bool:
+    """Tell whether an award has a place in its badge's list of holders, listed or not.
+
+    A revoked award keeps its place, unlisted: revoking one leaves its page a name short
+    rather than move every later holder to the next page, and every page of the badge changed.
+    """
+    return may_name(award.recipient)
+
+
 def counts_as_held(award: Held) -> bool:
     """Tell whether an award counts in a badge's public number of holders (not revoked)."""
     return not award.is_revoked

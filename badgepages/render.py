@@ -373,14 +373,15 @@ EARNERS_PER_PAGE = 500
 
 
 def earner_pages(catalog: Catalog, badge: Badge) -> list[Sequence[AwardEntry]]:
-    """Return the awards a badge's pages list with their holder's name, page by page.
+    """Return the places of a badge's list of holders, page by page (each page's awards).
 
     Oldest first, so that a new award lands on the last page and the others stay as they
-    were. There is always a first page, even listing no one.
+    were; a revoked award keeps its place, unlisted (:func:`policy.has_place_among_earners`).
+    There is always a first page, even listing no one.
     """
-    listed = catalog.entries_of_badge_kept(badge.slug, policy.is_listed_earner)
+    places = catalog.entries_of_badge_kept(badge.slug, policy.has_place_among_earners)
     size = EARNERS_PER_PAGE
-    return [listed[start : start + size] for start in range(0, len(listed), size)] or [[]]
+    return [places[start : start + size] for start in range(0, len(places), size)] or [[]]
 
 
 def badge_page(
@@ -388,6 +389,8 @@ def badge_page(
 ) -> Page:
     """Return a badge's page (or its page ``number`` of holders who consented to be named)."""
     pages = earner_pages(catalog, badge)
+    places = pages[number - 1]
+    first = (number - 1) * EARNERS_PER_PAGE + 1
     return Page(
         "badge.html",
         urls.badge_page(badge.slug, language, number),
@@ -397,8 +400,9 @@ def badge_page(
         noindex=False,
         context={
             "badge": badge,
-            "earners": catalog.oldest_first(pages[number - 1]),
-            "earners_from": (number - 1) * EARNERS_PER_PAGE + 1,
+            "earners": catalog.oldest_first(filter(policy.is_listed_earner, places)),
+            "earners_from": first,
+            "earners_to": first + len(places) - 1,
             "pages": [urls.badge_page(badge.slug, language, n) for n in range(1, len(pages) + 1)],
             "number": number,
         },

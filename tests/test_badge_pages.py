@@ -98,7 +98,29 @@ def test_a_new_award_changes_only_the_last_page_of_holders(project: Path, tmp_pa
     changed = (out / PAGES["collectif-essca"][1] / "index.html").read_text()
     assert changed.encode() != last
     assert holders(changed) == ["recipients/zoe-lefevre-angstrom/", "recipients/camille-durand/"]
-    # And the site is what a build from scratch makes.
+    assert_built_as_from_scratch(project, out, tmp_path)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_revoked_award_leaves_its_page_a_name_short_and_the_others_as_they_were(
+    project: Path, tmp_path: Path, language: str
+) -> None:
+    out = tmp_path / "site"
+    build_site(project, out)
+    prefix = "" if language == "fr" else "en/"
+    first, second = (out / prefix / route / "index.html" for route in PAGES["collectif-essca"])
+    before = second.stat().st_mtime_ns, second.read_bytes()
+    assert main(["-C", str(project), "revoke", "trgdqziogobjmiqkgmzc", "--reason", "Mistake"]) == 0
+    build_site(project, out)
+    assert (second.stat().st_mtime_ns, second.read_bytes()) == before  # not even rewritten
+    page = first.read_text()
+    assert holders(page) == ["recipients/maximilien-alexandre-de-la-tour-d-auvergne-lauraguais/"]
+    assert {"Titulaires 1 à 2", "Holders 1 to 2"} & set(re.findall(r"<p>([^<]*)</p>", page))
+    assert_built_as_from_scratch(project, out, tmp_path)
+
+
+def assert_built_as_from_scratch(project: Path, out: Path, tmp_path: Path) -> None:
+    """Check that a site built over an earlier one is what a build from scratch makes."""
     clean = tmp_path / "clean-sources"
     shutil.copytree(project, clean, ignore=shutil.ignore_patterns(CACHE_DIR))
     build_site(clean, tmp_path / "clean")
