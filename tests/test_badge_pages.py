@@ -119,6 +119,19 @@ def test_a_revoked_award_leaves_its_page_a_name_short_and_the_others_as_they_wer
     assert_built_as_from_scratch(project, out, tmp_path)
 
 
+def test_a_page_whose_holders_were_all_revoked_still_leads_to_the_others(
+    project: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    assert main(["-C", str(project), "revoke", "ampvu7n552mn5nlwqs6l", "--reason", "Mistake"]) == 0
+    build_site(project, out)
+    page = (out / PAGES["collectif-essca"][1] / "index.html").read_text()
+    assert 'class="earners"' not in page
+    assert "Aucun titulaire" in page
+    assert 'rel="prev"' in page
+    assert 'href="./" aria-current="page">2<' in page
+
+
 def assert_built_as_from_scratch(project: Path, out: Path, tmp_path: Path) -> None:
     """Check that a site built over an earlier one is what a build from scratch makes."""
     clean = tmp_path / "clean-sources"
