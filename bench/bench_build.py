@@ -272,13 +272,12 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
     added = f"  - id: {new_award_id()}\n    badge: {BADGES[0]}\n    issued_on: {DAY}\n"
     person.write_text(text + added, encoding="utf-8")
     print(line("one award added", measure(root, out, secret, jobs, check_only=False), unchanged))
-    revoked = added + f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
-    person.write_text(text + revoked, encoding="utf-8")
+    revocation = f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
+    person.write_text(text + added + revocation, encoding="utf-8")
     print(line("one award revoked", measure(root, out, secret, jobs, check_only=False), unchanged))
     path, issued = oldest_listed_award(root)
     text = path.read_text(encoding="utf-8")
-    revoked = f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
-    path.write_text(text.replace(issued, issued + revoked, 1), encoding="utf-8")
+    path.write_text(text.replace(issued, issued + revocation, 1), encoding="utf-8")
     figures = measure(root, out, secret, jobs, check_only=False)
     print(line("oldest named award revoked", figures, unchanged))
     badge = root / "badges" / f"{BADGES[1]}.yaml"
