@@ -111,11 +111,21 @@ def linkedin_url(award: Award, catalog: Catalog, urls: SiteUrls) -> str:
     dates = f"issueYear={issued.year}&issueMonth={issued.month}"
     if expires:
         dates += f"&expirationYear={expires.year}&expirationMonth={expires.month}"
-    page = quote_plus(urls.url(urls.award_page(award.id, urls.default_language)))
+    # Award ids are letters, digits, "-" and "_" (models.AWARD_ID): nothing in them to quote.
+    before, after = _quoted_award_url(urls)
     return (
         f"https://www.linkedin.com/profile/add?{badge}&{dates}"
-        f"&certUrl={page}&certId={quote_plus(award.id)}"
+        f"&certUrl={before}{award.id}{after}&certId={award.id}"
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _quoted_award_url(urls: SiteUrls) -> tuple[str, str]:
+    """Return an award page's URL, quoted for a query, before and after the award's id."""
+    sample = "0" * 16  # an award id; the URL's last one is the id (only "/" follows it)
+    quoted = quote_plus(urls.url(urls.award_page(sample, urls.default_language)))
+    before, _, after = quoted.rpartition(sample)
+    return before, after
 
 
 @functools.lru_cache(maxsize=64)

@@ -298,7 +298,14 @@ def _holder_values(holder: Recipient) -> dict[str, str]:
 
 def _put_address(values: dict[str, str], name: str, text: str) -> None:
     # Only ids and slugs go into addresses (percent-encoded): both need no encoding.
-    values[_mark(name)] = values[quote(_mark(name))] = text
+    mark, quoted = _address_marks(name)
+    values[mark] = values[quoted] = text
+
+
+@functools.lru_cache(maxsize=256)
+def _address_marks(name: str) -> tuple[str, str]:
+    """Return a placeholder as a text prints it and as an address prints it (quoted once)."""
+    return _mark(name), quote(_mark(name))
 
 
 def _award_values(award: Award, language: str, catalog: Catalog, urls: SiteUrls) -> dict[str, str]:

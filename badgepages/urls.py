@@ -46,21 +46,21 @@ class SiteUrls:
         """Return the public URL of an output path (``index.html`` is served as its folder)."""
         if _is_index(path):
             path = path[: -len("index.html")]
-        return self.base_url + quote(path)
+        return self.base_url + (quote(path) if _NEEDS_QUOTING.search(path) else path)
 
     def urls(self, paths: Sequence[str]) -> list[str]:
         """Return the public URLs of many output paths, as :meth:`url` does one by one.
 
         Quoted in one call: a sitemap lists 50,000 pages, and a call per page took seconds.
         """
-        if not paths or any("\n" in path for path in paths):
+        if not paths or any("\n" in path for path in paths):  # "\n" joins them below
             return [self.url(path) for path in paths]
         # A folder's page is served as the folder: "index.html" ends a line after a "/" or
         # is the whole line (twice over: one replacement may hide the next line's start).
         served = ("\n" + "\n".join(paths) + "\n").replace("/index.html\n", "/\n")
         served = served.replace("\nindex.html\n", "\n\n").replace("\nindex.html\n", "\n\n")
         served = served[1:-1]
-        if _NEEDS_QUOTING.search(served):  # quote() costs a Python call per character
+        if _NEEDS_QUOTING.search(served.replace("\n", "")):  # quote() costs a call per character
             served = quote(served, safe="/\n")
         return [self.base_url + url for url in served.split("\n")]
 
@@ -155,7 +155,7 @@ _MARKER = "\0"
 
 # What quote() changes in a path: anything but ASCII letters, digits, "_.-~" and "/" (RFC 3986
 # unreserved characters). Slugs and award ids never hold one.
-_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.\-~/\n]")
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.\-~/]")
 
 
 def _is_index(path: str) -> bool:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import parse_qsl, urlsplit
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from badgepages.models import AWARD_ID
 from badgepages.render import linkedin_url
+from badgepages.urls import SiteUrls
 from tests.site import EXAMPLE_DAY, BuiltSite
 
 
@@ -43,3 +48,25 @@ def test_organization_id_replaces_the_name_when_configured(example_site: BuiltSi
     assert found["organizationId"] == "1234567"
     assert "organizationName" not in found
     assert "expirationYear" not in found
+
+
+@given(
+    st.from_regex(AWARD_ID, fullmatch=True),
+    st.sampled_from(
+        [
+            "https://essca.github.io/badges/",
+            "https://example.org/0000000000000000/",  # what an award id may also be
+            "https://example.org/b%C3%A2timent+3/",
+        ]
+    ),
+    st.sampled_from(["fr", "en"]),
+)
+def test_the_link_leads_to_the_award_page_whatever_its_id_and_address(
+    example_site: BuiltSite, award_id: str, base_url: str, default_language: str
+) -> None:
+    catalog = example_site.catalog
+    award = dataclasses.replace(catalog.awards[0], id=award_id)
+    urls = SiteUrls(base_url, default_language)
+    found = dict(params(linkedin_url(award, catalog, urls)))
+    assert found["certUrl"] == urls.url(urls.award_page(award_id, default_language))
+    assert found["certId"] == award_id

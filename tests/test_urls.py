@@ -48,6 +48,13 @@ def test_pages_are_folder_index_files() -> None:
     assert URLS.award_page(AWARD, "en") == f"en/awards/{AWARD}/index.html"
 
 
+def test_paths_are_percent_encoded_where_they_need_it() -> None:
+    assert URLS.url("a é/<&%\n~x.html") == (
+        "https://essca.github.io/badges/a%20%C3%A9/%3C%26%25%0A~x.html"
+    )
+    assert URLS.url("a-Z_0.9~/index.html") == "https://essca.github.io/badges/a-Z_0.9~/"
+
+
 _PIECES = ["index.html", "badges/", "é", " ", "%", "\n", "<&", "x.html", "/", "a-Z_0.9~"]
 
 
