@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from badgepages.cache import CACHE_DIR, ObjectStore, RecordCache
+from badgepages.cache import CACHE_DIR, ObjectIndex, ObjectStore, RecordCache
 
 OLD = 1_000_000_000  # seconds since 1970: a file stamped then is safely older than any save
 
@@ -219,9 +219,11 @@ def test_a_damaged_index_only_loses_objects(
     assert ObjectStore(tmp_path).load("new") == b"n"
 
 
+@pytest.mark.parametrize("few_to_mark", [0, 1_000_000], ids=["by dictionary", "by bisection"])
 def test_objects_the_site_holds_outlive_a_whole_rewrite(
-    tmp_path: Path, objects: dict[str, bytes]
+    tmp_path: Path, objects: dict[str, bytes], few_to_mark: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(ObjectIndex, "_FEW_TO_MARK", few_to_mark)
     store_build(tmp_path, {"gone": b"g"}, list(objects))  # the second build
     log = tmp_path / ".badgepages-cache/objects/index.log"
     for _ in range(ObjectStore.REWRITE_EVERY - 3):  # logged builds, without "gone"
