@@ -11,6 +11,9 @@ then measured, each case in a fresh process so that its time and memory are its 
 - what a CI runner does: a build into a new folder with the cache restored;
 - signing throughput against node's ``vc.issue()`` (bench_signing.py), measured in the run.
 
+Every size's clean build comes first, then every size's small changes, then every size's
+badge edit, the one case that deletes many files (see :func:`main` for why).
+
     python bench/bench_build.py --awards 1000,10000,100000 [--jobs N] [--seed 7] [--no-signing]
 """
 
@@ -248,11 +251,11 @@ def file_system_floor(site: Path, copy: Path) -> tuple[float, int]:
     return elapsed, sum(1 for _, is_folder, _ in tree if is_folder)
 
 
-def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
-    root = workdir / f"project-{awards}"
-    out = workdir / f"site-{awards}"
+def bench_clean(awards: int, seed: int, jobs: int, workdir: Path) -> str:
+    """Make a size's project and time its clean build; return the project's signing secret."""
+    root, out = workdir / f"project-{awards}", workdir / f"site-{awards}"
     secret = make_project(root, awards, seed)
-    print(f"{awards:,} awards, {jobs} workers")
+    print(f"{awards:,} awards, {jobs} workers: a clean build")
     clean = measure(root, out, secret, jobs, check_only=False)
     print(line("clean signed build", clean))
     per_award, files_per_award, total, files = footprint(out, awards)
@@ -265,6 +268,13 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
         f"  {'file system alone':<28} {floor:7.2f} s wall to make the same {folders:,} folders "
         f"and {files:,} files in one plain loop (no content to compute)"
     )
+    return secret
+
+
+def bench_changes(awards: int, jobs: int, workdir: Path, secret: str) -> None:
+    """Time the builds that follow a small change, ``check``, and CI's build into a new folder."""
+    root, out = workdir / f"project-{awards}", workdir / f"site-{awards}"
+    print(f"{awards:,} awards, {jobs} workers: changes")
     unchanged = measure(root, out, secret, jobs, check_only=False)
     print(line("nothing changed", unchanged))
     person = root / "recipients" / "student-000001.yaml"
@@ -280,6 +290,16 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
     path.write_text(text.replace(issued, issued + revocation, 1), encoding="utf-8")
     figures = measure(root, out, secret, jobs, check_only=False)
     print(line("oldest named award revoked", figures, unchanged))
+    print(line("check, warm cache", measure(root, out, secret, jobs, check_only=True)))
+    # What a CI runner does: a new output folder, the cache restored by actions/cache.
+    fresh = measure(root, workdir / f"fresh-{awards}", secret, jobs, check_only=False)
+    print(line("new folder, cache restored", fresh))
+
+
+def bench_rewrites(awards: int, jobs: int, workdir: Path, secret: str) -> None:
+    """Time a change that rewrites half the site in place, then ``check`` with a cold cache."""
+    root, out = workdir / f"project-{awards}", workdir / f"site-{awards}"
+    print(f"{awards:,} awards, {jobs} workers: a badge edited")
     badge = root / "badges" / f"{BADGES[1]}.yaml"
     text = badge.read_text(encoding="utf-8")
     criteria = text.replace(
@@ -289,10 +309,6 @@ def bench_size(awards: int, seed: int, jobs: int, workdir: Path) -> None:
     badge.write_text(criteria, encoding="utf-8")
     figures = measure(root, out, secret, jobs, check_only=False)
     print(line(f"{BADGES[1]}'s criteria edited", figures))
-    print(line("check, warm cache", measure(root, out, secret, jobs, check_only=True)))
-    # What a CI runner does: a new output folder, the cache restored by actions/cache.
-    fresh = measure(root, workdir / f"fresh-{awards}", secret, jobs, check_only=False)
-    print(line("new folder, cache restored", fresh))
     (root / ".badgepages-cache").rename(workdir / f"cache-{awards}")  # a cold cache
     print(line("check, cold cache", measure(root, out, secret, jobs, check_only=True)))
 
@@ -314,13 +330,22 @@ def main() -> None:
         child(Path(root), Path(out), int(jobs), what)
         end_process(0)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    # Every case's files are deleted at the end of the run, not between cases: on a file
-    # system that discards freed blocks online (ext4 mounted with `discard`, as here),
-    # creating files is several times slower for minutes after a large deletion, and each
-    # case would then time the cleanup of the one before rather than the build.
-    with tempfile.TemporaryDirectory(prefix="badgepages-bench-") as workdir:
-        for size in (int(n) for n in args.awards.split(",")):
-            bench_size(size, args.seed, args.jobs, Path(workdir))
+    # Cases that delete many files come last, and the run's files are deleted at its end.
+    # On ext4 without a journal (as on this machine), the inode allocator passes over every
+    # inode freed in the last minutes (fs/ext4/ialloc.c, recently_deleted): making files
+    # is then several times slower. Measured here: 72,000 files and folders made in 20.7 s
+    # just after as many were deleted, in 3.2 s six minutes later. A case that follows a
+    # large deletion would time the deletion's aftermath rather than its own build. The
+    # deletions are the in-place rewrite of the edited badge's files (each old file goes
+    # as its new one is renamed over it) and the cleanup.
+    sizes = [int(n) for n in args.awards.split(",")]
+    with tempfile.TemporaryDirectory(prefix="badgepages-bench-") as folder:
+        workdir = Path(folder)
+        secrets = [bench_clean(size, args.seed, args.jobs, workdir) for size in sizes]
+        for size, secret in zip(sizes, secrets, strict=True):
+            bench_changes(size, args.jobs, workdir, secret)
+        for size, secret in zip(sizes, secrets, strict=True):
+            bench_rewrites(size, args.jobs, workdir, secret)
     if not args.no_signing:
         subprocess.run([sys.executable, str(REPO / "bench" / "bench_signing.py")], check=False)
 

@@ -31,8 +31,14 @@ def test_the_benchmark_measures_every_case_at_each_size() -> None:
         timeout=600,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    sizes = run.stdout.split(" awards, 2 workers\n")
-    assert [part.rsplit("\n", 1)[-1] for part in sizes[:-1]] == ["7", "12"]
-    for report in sizes[1:]:
+    reports: dict[str, str] = {}
+    size = ""
+    for line in run.stdout.splitlines():
+        if " awards, 2 workers: " in line:
+            size = line.split(" awards")[0]
+        else:
+            reports[size] = reports.get(size, "") + line + "\n"
+    assert list(reports) == ["", "7", "12"]  # the machine first
+    for report in (reports["7"], reports["12"]):
         for case in CASES:
             assert case in report, case
