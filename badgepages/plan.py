@@ -96,10 +96,15 @@ class Column(NamedTuple):
         """Return each artifact's producer."""
         return [self.producer] * len(self.routes)
 
+    def pages(self) -> int:
+        """Return how many of the artifacts are HTML pages."""
+        # One route scheme makes a column: all pages, or none.
+        return len(self.routes) if self.routes and _is_page(self.routes[0]) else 0
+
     def public_pages(self) -> Iterator[str]:
         """Yield the routes of the pages that are public (indexed, in the sitemap)."""
-        if not self.routes or not _is_page(self.routes[0]):
-            return iter(())  # one route scheme makes a column: all pages, or none
+        if not self.pages():
+            return iter(())
         public = map(operator.eq, self.visibilities, itertools.repeat("public"))
         return itertools.compress(self.routes, public)
 
@@ -125,6 +130,10 @@ class Interleaved:
     def producers(self) -> list[str]:
         """Return each artifact's producer."""
         return _interleaved([column.producers() for column in self.columns])
+
+    def pages(self) -> int:
+        """Return how many of the artifacts are HTML pages."""
+        return sum(column.pages() for column in self.columns)
 
     def public_pages(self) -> Iterator[str]:
         """Yield the routes of the pages that are public (indexed, in the sitemap)."""
@@ -155,6 +164,10 @@ class Artifacts:
         """Return each artifact's producer."""
         return [artifact.producer for artifact in self.artifacts]
 
+    def pages(self) -> int:
+        """Return how many of the artifacts are HTML pages."""
+        return sum(map(_is_page, self.routes))
+
     def public_pages(self) -> Iterator[str]:
         """Yield the routes of the pages that are public (indexed, in the sitemap)."""
         for artifact in self.artifacts:
@@ -183,8 +196,7 @@ class Plan:
         """Return the plan of these blocks of artifacts, in this order."""
         routes = list(itertools.chain.from_iterable(block.routes for block in blocks))
         keys = list(itertools.chain.from_iterable(block.keys for block in blocks))
-        pages = ("\n".join(routes) + "\n").count(".html\n")
-        return cls(tuple(blocks), routes, keys, pages)
+        return cls(tuple(blocks), routes, keys, sum(block.pages() for block in blocks))
 
     def __len__(self) -> int:
         return len(self.routes)
