@@ -8,7 +8,8 @@ then measured, each case in a fresh process so that its time and memory are its 
 - the site's footprint: bytes and files per award (everything under an award's routes);
 - incremental builds: nothing changed, one award added, one revoked, one badge's criteria
   edited (what was rebuilt is printed), and ``badgepages check`` with a warm and a cold cache;
-  each small change is made three times over, on other awards, and its median shown;
+  each small change is made in three rounds of every case, on other awards, and each
+  case's median shown;
 - what a CI runner does: a build into a new folder with the cache restored;
 - signing throughput against node's ``vc.issue()`` (bench_signing.py), measured in the run.
 
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,13 @@ from tests.site import copy_example  # noqa: E402
 DAY = date(2026, 11, 28)
 BADGES = ("citadin-citoyen", "collectif-essca")
 REPEATS = 3  # runs of each small change (on other awards), of which the median is shown
+CHANGES = (
+    "nothing changed",
+    "one award added",
+    "one award revoked",
+    "oldest named award revoked",
+    "check, warm cache",
+)
 GIVEN = ("Camille", "Zoé", "Hugo", "Inès", "Léa", "Thomas", "Chloé", "Lucas", "Maël", "Aïcha")
 FAMILY = ("Durand", "Lefèvre", "Moreau", "Benali", "Nguyen", "Martin", "Dubois", "Ångström")
 
@@ -242,25 +251,24 @@ def line(label: str, figures: dict[str, Any], unchanged: dict[str, Any] | None =
 
 
 def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return the figures of the run with the median wall time, with every run's wall time.
-
-    A small case is made several times over (on other awards), and its median shown: on a
-    shared virtual machine one run of a few seconds may take a second more than the next.
-    """
+    """Return the figures of the run with the median wall time, with every run's wall time."""
     middle = dict(sorted(runs, key=lambda figures: figures["wall"])[len(runs) // 2])
     middle["walls"] = [f"{figures['wall']:.2f}" for figures in runs]
     return middle
 
 
-def oldest_listed_awards(root: Path, count: int, files: int = 200) -> list[tuple[Path, str]]:
+def oldest_listed_awards(
+    root: Path, count: int, skip: Sequence[Path], files: int = 200
+) -> list[tuple[Path, str]]:
     """Return the file and ``issued_on`` line of the ``count`` oldest awards among the first
     files' holders who are named: first in their badge's list of holders, where a change
-    moves most. One award per file, so that each can be revoked by its line.
+    moves most. One award per file (and none in ``skip``), so that each can be revoked by
+    its line.
     """
     found: dict[Path, tuple[str, str]] = {}
     for path in sorted((root / "recipients").glob("student-*.yaml"))[:files]:
         text = path.read_text(encoding="utf-8")
-        if "public: true" in text and "revoked:" not in text:
+        if path not in skip and "public: true" in text and "revoked:" not in text:
             issued = min(re.findall(r"    issued_on: (\S+)\n", text))
             found[path] = (issued, f"    issued_on: {issued}\n")
     oldest = sorted(found.items(), key=lambda item: item[1])[:count]
@@ -314,36 +322,35 @@ def bench_changes(awards: int, jobs: int, workdir: Path, secret: str) -> None:
     print(f"{awards:,} awards, {jobs} workers: changes")
     # The first build after the bench wrote gigabytes (the sites, the plain loop's copy)
     # may find the kernel's caches of files and folders partly emptied: at 100,000 awards
-    # one took 8.9 s, and the builds after it, which did more, 5.0-6.2 s. It is printed; the
-    # next one is what the other cases are compared with: someone who edits a file after a
-    # build has not written gigabytes in between.
+    # one took 8.9 s, and the builds after it, which did more, 5.0-6.2 s. It is printed
+    # apart: someone who edits a file after a build has not written gigabytes in between.
     print(line("nothing changed, first", measure(root, out, secret, jobs, check_only=False)))
+    # Each small change is made REPEATS times over, on other awards, in rounds of every case:
+    # on a shared virtual machine a run of a few seconds may take a second more than the
+    # next, and a slow minute then weighs on one run of each case rather than on one case.
     build = functools.partial(measure, root, out, secret, jobs, check_only=False)
-    unchanged = median([build() for _ in range(REPEATS)])
-    print(line("nothing changed", unchanged))
     people = [root / "recipients" / f"student-{n:06d}.yaml" for n in range(1, REPEATS + 1)]
-    texts = [person.read_text(encoding="utf-8") for person in people]
-    added: list[str] = []
-    runs = []
-    for person, text in zip(people, texts, strict=True):
-        added.append(f"  - id: {new_award_id()}\n    badge: {BADGES[0]}\n    issued_on: {DAY}\n")
-        person.write_text(text + added[-1], encoding="utf-8")
-        runs.append(build())
-    print(line("one award added", median(runs), unchanged))
+    oldest = oldest_listed_awards(root, REPEATS, skip=people)
+    if not oldest:
+        raise SystemExit(f"{awards} awards are too few: no named holder's award to revoke")
     revocation = f"    revoked:\n      on: {DAY}\n      reason: Awarded by mistake\n"
-    runs = []
-    for person, text, award in zip(people, texts, added, strict=True):
-        person.write_text(text + award + revocation, encoding="utf-8")
-        runs.append(build())
-    print(line("one award revoked", median(runs), unchanged))
-    runs = []
-    for path, issued in oldest_listed_awards(root, REPEATS):
+    runs: dict[str, list[dict[str, Any]]] = {case: [] for case in CHANGES}
+    for person, (path, issued) in zip(people, oldest, strict=False):
+        runs["nothing changed"].append(build())
+        text = person.read_text(encoding="utf-8")
+        added = f"  - id: {new_award_id()}\n    badge: {BADGES[0]}\n    issued_on: {DAY}\n"
+        person.write_text(text + added, encoding="utf-8")
+        runs["one award added"].append(build())
+        person.write_text(text + added + revocation, encoding="utf-8")
+        runs["one award revoked"].append(build())
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace(issued, issued + revocation, 1), encoding="utf-8")
-        runs.append(build())
-    print(line("oldest named award revoked", median(runs), unchanged))
-    check = functools.partial(measure, root, out, secret, jobs, check_only=True)
-    print(line("check, warm cache", median([check() for _ in range(REPEATS)])))
+        runs["oldest named award revoked"].append(build())
+        runs["check, warm cache"].append(measure(root, out, secret, jobs, check_only=True))
+    unchanged = median(runs["nothing changed"])
+    for case, figures in runs.items():
+        compared = None if case.startswith(("nothing", "check")) else unchanged
+        print(line(case, median(figures), compared))
     # What a CI runner does: a new output folder, the cache restored by actions/cache.
     fresh = measure(root, workdir / f"fresh-{awards}", secret, jobs, check_only=False)
     print(line("new folder, cache restored", fresh))
