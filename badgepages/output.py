@@ -247,14 +247,15 @@ Piece = tuple[int, int] | tuple[list[str], list[str], list[int], list[int]]
 def _pieces(change: Change) -> list[Piece]:
     """Return a new manifest as runs of the published one's rows and the rows written.
 
-    In C where it counts: the positions are compared with their neighbours by map.
+    In C where it counts: a run is where each row's shift (its old position less its new one)
+    is its neighbour's, compared by map. Shifts are small numbers, which Python does not
+    allocate: 400,000 positions plus one each were 400,000 new integers.
     """
     routes, positions, written = change.routes, change.positions, change.written
     count = len(positions)
     fresh = list(itertools.compress(range(count), map(operator.lt, positions, itertools.repeat(0))))
-    jumps = itertools.compress(
-        range(1, count), map(operator.ne, positions[1:], map((1).__add__, positions[:-1]))
-    )
+    shifts = list(map(operator.sub, positions, range(count)))
+    jumps = itertools.compress(range(1, count), map(operator.ne, shifts[1:], shifts[:-1]))
     cuts = sorted({0, count, *jumps, *fresh, *(at + 1 for at in fresh)})
     pieces: list[Piece] = []
     block: tuple[list[str], list[str], list[int], list[int]] | None = None  # written rows
