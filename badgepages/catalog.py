@@ -272,12 +272,13 @@ class Catalog:
         return ordered
 
     def entries_of_badge_kept(
-        self, slug: str, keep: Callable[[AwardEntry], bool]
+        self, slug: str, keep: Callable[[Sequence[AwardEntry]], tuple[AwardEntry, ...]]
     ) -> tuple[AwardEntry, ...]:
-        """Return a badge's awards that ``keep`` keeps, oldest first (sifted once per build)."""
+        """Return a badge's awards that ``keep`` keeps of them all, oldest first (sifted once
+        per build)."""
         kept = self._kept_by_badge.get((slug, keep))
         if kept is None:
-            kept = tuple(filter(keep, self.entries_of_badge_oldest_first(slug)))
+            kept = keep(self.entries_of_badge_oldest_first(slug))
             self._kept_by_badge[(slug, keep)] = kept
         return kept
 
@@ -308,7 +309,7 @@ class Catalog:
     @functools.cached_property
     def _kept_by_badge(
         self,
-    ) -> dict[tuple[str, Callable[[AwardEntry], bool]], tuple[AwardEntry, ...]]:
+    ) -> dict[tuple[str, Callable[..., tuple[AwardEntry, ...]]], tuple[AwardEntry, ...]]:
         return {}
 
     @functools.cached_property

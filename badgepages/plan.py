@@ -307,7 +307,7 @@ def _award_artifacts(ctx: BuildContext, prints: _Fingerprints) -> list[Column]:
     entries = catalog.entries
     ids = [entry.id for entry in entries]
     sources = [entry.digest for entry in entries]
-    visibilities = [policy.award_visibility(entry) for entry in entries]
+    visibilities = policy.award_visibilities(entries)
     pages = [f"{prints.pages}{entry.digest}{entry.status(today)}:" for entry in entries]
     public: list[Visibility] = ["public"] * len(entries)
     columns = _pages(ctx, "award-page", urls.award_page, ids, pages, visibilities, entries)

@@ -8,9 +8,12 @@ award into a withdrawal notice; revocation keeps an award's pages but ends its v
 
 from __future__ import annotations
 
+import itertools
+import operator
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from badgepages.catalog import Recipient
+from badgepages.catalog import AwardEntry, Recipient
 
 Visibility = Literal["public", "noindex", "withheld"]
 """``public``: indexed, in the sitemap. ``noindex``: published, never listed or indexed.
@@ -55,15 +58,37 @@ def is_listed_earner(award: Held) -> bool:
     return may_name(award.recipient) and not award.is_revoked
 
 
-def has_place_among_earners(award: Held) -> bool:
-    """Tell whether an award has a place in its badge's list of holders, listed or not.
+# Rules over a badge's or a site's awards at once, each step in C: a site has 100,000
+# awards, and a Python call per award and rule took a tenth of a second. Each agrees with
+# its rule told award by award (tests/test_policy.py).
+_HOLDER_PUBLIC = operator.attrgetter("recipient.public")
+_HOLDER_ERASED_ON = operator.attrgetter("recipient.erased_on")
+_REVOKED_ON = operator.attrgetter("revoked")
+_AWARD_VISIBILITY: dict[bool, Visibility] = {True: "public", False: "noindex"}
 
-    A revoked award keeps its place, unlisted: revoking one leaves its page a name short
-    rather than move every later holder to the next page, and every page of the badge changed.
+
+def _named(entries: Sequence[AwardEntry]) -> list[bool]:
+    """Return :func:`may_name` of each award's holder."""
+    public = map(_HOLDER_PUBLIC, entries)
+    kept = map(operator.is_, map(_HOLDER_ERASED_ON, entries), itertools.repeat(None))
+    return list(map(operator.and_, public, kept))
+
+
+def award_visibilities(entries: Sequence[AwardEntry]) -> list[Visibility]:
+    """Return :func:`award_visibility` of each award (a holder who may be named is not erased)."""
+    return list(map(_AWARD_VISIBILITY.__getitem__, _named(entries)))
+
+
+def places_among_earners(entries: Sequence[AwardEntry]) -> tuple[AwardEntry, ...]:
+    """Return the awards that have a place in their badge's list of holders, listed or not.
+
+    Those whose holder may be named. A revoked award keeps its place, unlisted: revoking one
+    leaves its page a name short rather than move every later holder to the next page, and
+    every page of the badge changed.
     """
-    return may_name(award.recipient)
+    return tuple(itertools.compress(entries, _named(entries)))
 
 
-def counts_as_held(award: Held) -> bool:
-    """Tell whether an award counts in a badge's public number of holders (not revoked)."""
-    return not award.is_revoked
+def held_count(entries: Sequence[AwardEntry]) -> int:
+    """Return how many awards count in a badge's public number of holders (not revoked)."""
+    return list(map(_REVOKED_ON, entries)).count(None)

@@ -375,7 +375,7 @@ def not_found_page(catalog: Catalog) -> Page:
 
 def public_count(catalog: Catalog, badge: Badge) -> int:
     """Return how many holders a badge has, as its pages say (revoked awards do not count)."""
-    return len(catalog.entries_of_badge_kept(badge.slug, policy.counts_as_held))
+    return policy.held_count(catalog.entries_of_badge(badge.slug))
 
 
 # Holders a badge's page lists by name: at 500, a page weighs about 100 KB in each language.
@@ -386,10 +386,10 @@ def earner_pages(catalog: Catalog, badge: Badge) -> list[Sequence[AwardEntry]]:
     """Return the places of a badge's list of holders, page by page (each page's awards).
 
     Oldest first, so that a new award lands on the last page and the others stay as they
-    were; a revoked award keeps its place, unlisted (:func:`policy.has_place_among_earners`).
+    were; a revoked award keeps its place, unlisted (:func:`policy.places_among_earners`).
     There is always a first page, even listing no one.
     """
-    places = catalog.entries_of_badge_kept(badge.slug, policy.has_place_among_earners)
+    places = catalog.entries_of_badge_kept(badge.slug, policy.places_among_earners)
     size = EARNERS_PER_PAGE
     return [places[start : start + size] for start in range(0, len(places), size)] or [[]]
 
