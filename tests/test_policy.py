@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,7 +21,7 @@ HOLDINGS = st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans()), max_
 def model(tmp_path_factory: pytest.TempPathFactory) -> AwardEntry:
     """Return an award of the example site, to vary."""
     root = copy_example(tmp_path_factory.mktemp("policy") / "project")
-    return load_catalog(Path(root), EXAMPLE_DAY).entries[0]
+    return load_catalog(root, EXAMPLE_DAY).entries[0]
 
 
 def awards_of(model: AwardEntry, holdings: list[tuple[bool, bool, bool]]) -> list[AwardEntry]:
